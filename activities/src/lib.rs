@@ -1,1 +1,4 @@
-
+//! Side effects of the appchain orchestrator: everything that talks to the world.
+//!
+//! The deterministic workflow code in `orchestrator-workflows` declares the activities; this
+//! crate implements them on top of the libraries below.

@@ -1,0 +1,16 @@
+//! `orchestrator da …` subcommands.
+
+/// Subcommands of `orchestrator da`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Placeholder until the subcommands land.
+    #[command(hide = true)]
+    Unimplemented,
+}
+
+/// Runs one `orchestrator da` subcommand.
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Unimplemented => anyhow::bail!("not implemented yet"),
+    }
+}
