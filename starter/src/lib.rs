@@ -1,0 +1,3 @@
+//! Client-side operations of the orchestrator, shared by the `orchestrator` CLI and the tests.
+
+pub mod ops;

@@ -1,0 +1,221 @@
+//! Temporal client operations: search attributes, starting blocks, status, retry, pause.
+//!
+//! The client reads the SDK's standard settings (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`,
+//! `TEMPORAL_API_KEY`, TLS variables and the `temporal.toml` profile).
+
+use anyhow::{Context, bail};
+use orchestrator_workflows::{
+    BlockWorkflow, SettlementSequencer, TASK_QUEUE, attributes,
+    types::{
+        BlockInput, BlockProgress, BlockStatus, PipelineSettings, SequencerInput, SequencerStatus,
+        Stage, block_workflow_id, sequencer_workflow_id,
+    },
+};
+use std::collections::HashMap;
+use temporalio_client::{
+    Client, NamespacedClient, WorkflowExecutionStatus, ClientOptions, Connection, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+    WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
+    envconfig::LoadClientConfigProfileOptions,
+};
+use temporalio_common::protos::temporal::api::{
+    enums::v1::IndexedValueType,
+    operatorservice::v1::{AddSearchAttributesRequest, ListSearchAttributesRequest},
+};
+use temporalio_common::search_attributes::SearchAttributes;
+
+/// Connects to Temporal with the SDK's standard environment settings.
+pub async fn connect() -> anyhow::Result<Client> {
+    let (connection_options, client_options) =
+        ClientOptions::load_from_config(LoadClientConfigProfileOptions::default())
+            .map_err(|e| anyhow::anyhow!("invalid Temporal client settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE): {e}"))?;
+    let address = connection_options.target.to_string();
+    let connection = Connection::connect(connection_options).await.with_context(|| {
+        format!("failed to connect to Temporal at {address}; start it with scripts/dev-stack.sh or set TEMPORAL_ADDRESS")
+    })?;
+    Ok(Client::new(connection, client_options)?)
+}
+
+/// Creates the custom search attributes the workflows set, skipping those that exist.
+///
+/// Returns the names it created.
+pub async fn setup_search_attributes(client: &Client) -> anyhow::Result<Vec<String>> {
+    let namespace = client.namespace().to_string();
+    let mut operator = client.connection().operator_service();
+    let existing = operator
+        .list_search_attributes(
+            temporalio_client::tonic::Request::new(ListSearchAttributesRequest { namespace: namespace.clone() }),
+        )
+        .await
+        .context("failed to list search attributes")?
+        .into_inner()
+        .custom_attributes;
+    let mut missing = HashMap::new();
+    for (name, kind) in attributes::ALL {
+        if existing.contains_key(name) {
+            continue;
+        }
+        let kind = match kind {
+            "Int" => IndexedValueType::Int,
+            _ => IndexedValueType::Keyword,
+        };
+        missing.insert(name.to_string(), kind as i32);
+    }
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut created: Vec<String> = missing.keys().cloned().collect();
+    created.sort();
+    operator
+        .add_search_attributes(
+            temporalio_client::tonic::Request::new(AddSearchAttributesRequest { search_attributes: missing, namespace }),
+        )
+        .await
+        .context("failed to create search attributes")?;
+    Ok(created)
+}
+
+/// Starts the chain's settlement sequencer unless it is already running.
+pub async fn ensure_sequencer(client: &Client, chain_id: &str, max_in_flight: u32) -> anyhow::Result<()> {
+    let input = SequencerInput {
+        chain_id: chain_id.to_string(),
+        max_in_flight,
+        next_block: None,
+        paused: false,
+        ready: Vec::new(),
+        in_flight: Vec::new(),
+    };
+    let options = WorkflowStartOptions::new(TASK_QUEUE, sequencer_workflow_id(chain_id))
+        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+        .search_attributes(SearchAttributes::new([attributes::CHAIN_ID.value_set(chain_id.to_string())]))
+        .build();
+    client
+        .start_workflow(SettlementSequencer::run, input, options)
+        .await
+        .with_context(|| format!("failed to start the settlement sequencer of chain {chain_id}"))?;
+    Ok(())
+}
+
+/// What `start` did with one block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartOutcome {
+    /// A new run was started.
+    Started,
+    /// A run is already in progress; it was left alone.
+    AlreadyRunning,
+    /// The block already completed; it is not run again.
+    AlreadyDone,
+}
+
+/// Starts `BlockWorkflow` for one block: never a second run of a running or completed block.
+pub async fn start_block(
+    client: &Client,
+    chain_id: &str,
+    block_number: u64,
+    settings: &PipelineSettings,
+    resume: BlockProgress,
+) -> anyhow::Result<StartOutcome> {
+    let workflow_id = block_workflow_id(chain_id, block_number);
+    let input = BlockInput {
+        chain_id: chain_id.to_string(),
+        block_number,
+        settings: settings.clone(),
+        resume,
+    };
+    let options = WorkflowStartOptions::new(TASK_QUEUE, workflow_id.clone())
+        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
+        .search_attributes(SearchAttributes::new([
+            attributes::CHAIN_ID.value_set(chain_id.to_string()),
+            attributes::BLOCK_NUMBER.value_set(block_number as i64),
+            attributes::stage_update(Stage::Pending),
+        ]))
+        .build();
+    let before = describe_status(client, &workflow_id).await;
+    match client.start_workflow(BlockWorkflow::run, input, options).await {
+        Ok(_) => Ok(match before {
+            Some(WorkflowExecutionStatus::Running) => StartOutcome::AlreadyRunning,
+            _ => StartOutcome::Started,
+        }),
+        Err(error) if error.to_string().contains("already") => Ok(StartOutcome::AlreadyDone),
+        Err(error) => Err(error).with_context(|| format!("failed to start block {block_number}")),
+    }
+}
+
+async fn describe_status(client: &Client, workflow_id: &str) -> Option<WorkflowExecutionStatus> {
+    let handle = client.get_workflow_handle::<BlockWorkflow>(workflow_id);
+    let description = handle.describe(Default::default()).await.ok()?;
+    Some(description.status())
+}
+
+/// Reads a block's status with the `status` query; it works on closed runs too.
+pub async fn block_status(client: &Client, chain_id: &str, block_number: u64) -> anyhow::Result<BlockStatus> {
+    let workflow_id = block_workflow_id(chain_id, block_number);
+    let handle = client.get_workflow_handle::<BlockWorkflow>(workflow_id.clone());
+    let status = handle
+        .query(BlockWorkflow::status, (), WorkflowQueryOptions::default())
+        .await
+        .with_context(|| format!("failed to query {workflow_id}; is a worker running and was the block started?"))?;
+    status.with_context(|| format!("{workflow_id} has not recorded its state yet"))
+}
+
+/// Re-runs a failed block from its failed stage, keeping the stages it finished.
+pub async fn retry_block(
+    client: &Client,
+    chain_id: &str,
+    block_number: u64,
+    settings: &PipelineSettings,
+) -> anyhow::Result<BlockStatus> {
+    let status = block_status(client, chain_id, block_number).await?;
+    if status.stage != Stage::Failed {
+        bail!(
+            "block {block_number} is at stage {}, not Failed; only a failed block can be retried",
+            status.stage.as_str()
+        );
+    }
+    let mut resume = status.progress.clone();
+    // A failed settlement leaves no valid settlement output; a failed proof none either.
+    resume.settlement = None;
+    start_block(client, chain_id, block_number, settings, resume).await?;
+    Ok(status)
+}
+
+/// Reads the settlement sequencer's state.
+pub async fn sequencer_status(client: &Client, chain_id: &str) -> anyhow::Result<SequencerStatus> {
+    let handle = client.get_workflow_handle::<SettlementSequencer>(sequencer_workflow_id(chain_id));
+    handle
+        .query(SettlementSequencer::status, (), WorkflowQueryOptions::default())
+        .await
+        .with_context(|| format!("failed to query the settlement sequencer of chain {chain_id}"))
+}
+
+/// Pauses (`true`) or resumes (`false`) settlement of a chain.
+pub async fn set_paused(client: &Client, chain_id: &str, paused: bool) -> anyhow::Result<()> {
+    let handle = client.get_workflow_handle::<SettlementSequencer>(sequencer_workflow_id(chain_id));
+    let result = if paused {
+        handle.signal(SettlementSequencer::pause, (), WorkflowSignalOptions::default()).await
+    } else {
+        handle.signal(SettlementSequencer::resume, (), WorkflowSignalOptions::default()).await
+    };
+    result.with_context(|| format!("failed to signal the settlement sequencer of chain {chain_id}"))
+}
+
+/// Parses `N` or `FROM..TO` (inclusive) into a block range.
+pub fn parse_block_range(text: &str) -> anyhow::Result<std::ops::RangeInclusive<u64>> {
+    let parse = |part: &str| {
+        part.trim().parse::<u64>().with_context(|| {
+            format!("invalid block number {part:?} in {text:?}; expected N or FROM..TO, for example 1..5")
+        })
+    };
+    let range = match text.split_once("..") {
+        Some((from, to)) => parse(from)?..=parse(to.trim_start_matches('='))?,
+        None => {
+            let block = parse(text)?;
+            block..=block
+        }
+    };
+    if range.is_empty() {
+        bail!("invalid block range {text:?}: the end is below the start");
+    }
+    Ok(range)
+}

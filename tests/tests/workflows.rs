@@ -1,0 +1,145 @@
+//! Workflow logic on a real Temporal dev server, with test activities over a fake chain.
+
+use orchestrator_starter::ops::{self, StartOutcome};
+use orchestrator_tests::fake::{FakeActivities, FakeWorld};
+use orchestrator_tests::{spawn_worker, start_dev_server};
+use orchestrator_workflows::types::{BlockProgress, PipelineSettings, Stage};
+use std::time::{Duration, Instant};
+use temporalio_client::{Client, WorkflowCountOptions};
+
+/// Settings with short intervals so tests finish in seconds.
+fn fast_settings() -> PipelineSettings {
+    let mut settings = PipelineSettings::default();
+    for stage in [
+        &mut settings.data_availability,
+        &mut settings.snos,
+        &mut settings.proving.activity,
+        &mut settings.settlement.activity,
+    ] {
+        stage.attempt_timeout_secs = 10;
+        stage.max_attempts = 3;
+        stage.initial_retry_interval_ms = 100;
+        stage.max_retry_interval_secs = 1;
+    }
+    settings.proving.poll_interval_secs = 1;
+    settings.settlement.confirm_poll_interval_secs = 1;
+    settings
+}
+
+async fn wait_for_stage(client: &Client, chain: &str, block: u64, stage: Stage) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(status) = ops::block_status(client, chain, block).await {
+            if status.stage == stage {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "block {block} stuck at {:?} (waiting for {stage:?}): {status:?}",
+                status.stage
+            );
+        }
+        assert!(Instant::now() < deadline, "block {block} never reported a status");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn count(client: &Client, query: &str) -> u64 {
+    client.count_workflows(query, WorkflowCountOptions::default()).await.expect("count workflows").count() as u64
+}
+
+async fn start_range(client: &Client, chain: &str, blocks: std::ops::RangeInclusive<u64>) {
+    ops::ensure_sequencer(client, chain, 4).await.expect("start sequencer");
+    for block in blocks {
+        let outcome = ops::start_block(client, chain, block, &fast_settings(), BlockProgress::default())
+            .await
+            .expect("start block");
+        assert_eq!(outcome, StartOutcome::Started);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_on_dev_server() {
+    let env = start_dev_server().await;
+    let client = env.client().clone();
+    let world = FakeWorld::default();
+    let _worker = spawn_worker(client.clone(), FakeActivities { world: world.clone() });
+
+    blocks_settle_in_order(&client, &world).await;
+    failed_block_holds_back_later_blocks(&client, &world).await;
+
+    drop(_worker);
+    env.shutdown().await.expect("stop the dev server");
+}
+
+async fn blocks_settle_in_order(client: &Client, world: &FakeWorld) {
+    let chain = "happy";
+    world.with_chain(chain, |c| {
+        c.settled = Some(0);
+        c.prover_polls_needed = 2;
+    });
+    start_range(client, chain, 1..=5).await;
+    for block in 1..=5 {
+        wait_for_stage(client, chain, block, Stage::Settled).await;
+    }
+
+    world.with_chain(chain, |c| {
+        assert_eq!(c.settlement_order, vec![1, 2, 3, 4, 5]);
+        assert!(c.sends.values().all(|&n| n == 1), "a block was sent twice: {:?}", c.sends);
+        assert!(c.prover_posts.values().all(|&n| n == 1), "a proof was submitted twice: {:?}", c.prover_posts);
+    });
+    let status = ops::block_status(client, chain, 3).await.expect("status of block 3");
+    assert_eq!(status.l1_attempts.len(), 1);
+    assert!(status.progress.settlement.is_some());
+    assert!(status.timings.iter().all(|t| t.finished_ms.is_some()));
+
+    // A completed block is never run again.
+    let again = ops::start_block(client, chain, 2, &fast_settings(), BlockProgress::default())
+        .await
+        .expect("start block 2 again");
+    assert_eq!(again, StartOutcome::AlreadyDone);
+
+    // Search attributes let operators find blocks by number and stage.
+    let query = format!("ChainId = '{chain}' AND BlockNumber >= 1 AND PipelineStage = 'Settled'");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(client, &query).await < 5 {
+        assert!(Instant::now() < deadline, "visibility never showed 5 settled blocks for {query}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn failed_block_holds_back_later_blocks(client: &Client, world: &FakeWorld) {
+    let chain = "ordering";
+    world.with_chain(chain, |c| {
+        c.settled = Some(0);
+        c.fail_snos.insert(5);
+    });
+    start_range(client, chain, 1..=8).await;
+
+    for block in 1..=4 {
+        wait_for_stage(client, chain, block, Stage::Settled).await;
+    }
+    wait_for_stage(client, chain, 5, Stage::Failed).await;
+    for block in 6..=8 {
+        wait_for_stage(client, chain, block, Stage::WaitingForSettlementTurn).await;
+        let status = ops::block_status(client, chain, block).await.expect("status");
+        assert!(status.progress.proof.is_some(), "block {block} should have finished proving");
+    }
+    let failed = ops::block_status(client, chain, 5).await.expect("status of block 5");
+    assert_eq!(failed.failed_stage, Some(Stage::Snos));
+    let error = failed.last_error.expect("block 5 records its error");
+    assert!(error.contains("injected test failure"), "unexpected error: {error}");
+    world.with_chain(chain, |c| assert_eq!(c.settlement_order, vec![1, 2, 3, 4]));
+
+    // Retry keeps the DA output of the failed run and settles 5–8 in order.
+    world.with_chain(chain, |c| c.fail_snos.clear());
+    let before = ops::retry_block(client, chain, 5, &fast_settings()).await.expect("retry block 5");
+    assert!(before.progress.da.is_some());
+    for block in 5..=8 {
+        wait_for_stage(client, chain, block, Stage::Settled).await;
+    }
+    world.with_chain(chain, |c| {
+        assert_eq!(c.settlement_order, (1..=8).collect::<Vec<_>>());
+        assert!(c.sends.values().all(|&n| n == 1), "a block was sent twice: {:?}", c.sends);
+    });
+}
