@@ -68,8 +68,30 @@ async fn pipeline_on_dev_server() {
     blocks_settle_in_order(&client, &world).await;
     failed_block_holds_back_later_blocks(&client, &world).await;
 
+    if std::env::var_os("ORCHESTRATOR_RECORD_HISTORIES").is_some() {
+        record_histories(&client).await;
+    }
+
     drop(_worker);
     env.shutdown().await.expect("stop the dev server");
+}
+
+/// Writes the histories the replay tests read; run once on purpose after a workflow change.
+async fn record_histories(client: &Client) {
+    use orchestrator_workflows::types::{block_workflow_id, sequencer_workflow_id};
+    let dir = orchestrator_tests::workspace_root().join("tests/histories");
+    std::fs::create_dir_all(&dir).expect("create tests/histories");
+    let ids = [
+        ("block-settled.json", block_workflow_id("happy", 3)),
+        ("block-retried.json", block_workflow_id("ordering", 5)),
+        ("block-waited.json", block_workflow_id("ordering", 7)),
+        ("sequencer.json", sequencer_workflow_id("ordering")),
+    ];
+    for (file, workflow_id) in ids {
+        let handle = client.get_workflow_handle::<temporalio_client::UntypedWorkflow>(workflow_id);
+        let json = handle.fetch_history(Default::default()).to_json().await.expect("history JSON");
+        std::fs::write(dir.join(file), json).expect("write history");
+    }
 }
 
 async fn blocks_settle_in_order(client: &Client, world: &FakeWorld) {
