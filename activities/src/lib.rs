@@ -2,3 +2,5 @@
 //!
 //! The deterministic workflow code in `orchestrator-workflows` declares the activities; this
 //! crate implements them on top of the libraries below.
+
+pub mod prover;
