@@ -5,6 +5,7 @@ mod l1_cli;
 mod pie_cli;
 mod prover_cli;
 mod settle_cli;
+mod temporal_cli;
 
 use clap::{Parser, Subcommand};
 
@@ -17,6 +18,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create the search attributes the workflows use (idempotent).
+    Setup,
+    /// Start block workflows; a running or completed block is not started again.
+    Start(temporal_cli::StartArgs),
+    /// Show where blocks are: a table per block, or a chain summary.
+    Status(temporal_cli::StatusArgs),
+    /// Re-run a failed block from its failed stage, keeping finished stages.
+    Retry(temporal_cli::RetryArgs),
+    /// Pause settlement of a chain: no new L1 transactions are sent.
+    Pause(temporal_cli::ChainArgs),
+    /// Resume settlement of a chain.
+    Resume(temporal_cli::ChainArgs),
     /// Encode state diffs into blobs and compute KZG data.
     #[command(subcommand)]
     Da(da_cli::Command),
@@ -45,6 +58,12 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Setup => temporal_cli::setup().await,
+        Command::Start(args) => temporal_cli::start(args).await,
+        Command::Status(args) => temporal_cli::status(args).await,
+        Command::Retry(args) => temporal_cli::retry(args).await,
+        Command::Pause(chain) => temporal_cli::set_paused(chain, true).await,
+        Command::Resume(chain) => temporal_cli::set_paused(chain, false).await,
         Command::Da(command) => da_cli::run(command).await,
         Command::Settle(command) => settle_cli::run(command).await,
         Command::Pie(command) => pie_cli::run(command).await,
