@@ -3,28 +3,28 @@
 
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
-use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 use tracing::{debug, info};
 use url::Url;
 
 use super::api::{
-    API_KEY_HEADER, API_KEY_QUERY_PARAMETER, ApiErrorBody, AtlanticQuery, CairoVersion, CairoVm,
+    API_KEY_HEADER, API_KEY_QUERY_PARAMETER, AtlanticQuery, CairoVersion, CairoVm,
     DEDUP_ID_EXISTS_MESSAGE, DEDUP_LOOKUP_PATH, JobSize, Network, ProofResult, QueryResponse,
     QueryStatus, SUBMIT_PATH, SharpProver, SubmitResponse,
 };
 use super::api_key::ApiKey;
 use super::error::AtlanticError;
 use super::pie::read_execution_resources;
+use response::{describe_transport_error, join_url, parse_json, read_body};
+
+mod response;
 
 /// Default timeout of one HTTP request. PIE uploads of real blocks run to tens of megabytes.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// Public artifacts store of the hosted Atlantic service.
 pub const DEFAULT_ARTIFACTS_BASE_URL: &str = "https://storage.googleapis.com/hero-atlantic-bucket";
-/// Maximum number of response-body characters kept in error messages.
-const BODY_EXCERPT_CHARS: usize = 300;
 
 /// Location of the API key in requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -306,8 +306,8 @@ impl AtlanticClient {
             &["queries", query_id, "proof.json"],
         );
         let response = self.http.get(url).send().await;
-        let (status, body) = self.read_body(operation, response).await?;
-        let document: serde_json::Value = self.parse_success(operation, status, &body)?;
+        let (status, body) = read_body(operation, response, &self.config).await?;
+        let document: serde_json::Value = parse_json(operation, status, &body)?;
 
         let code = document
             .as_object()
@@ -413,180 +413,13 @@ impl AtlanticClient {
         operation: &'static str,
         request: reqwest::RequestBuilder,
     ) -> Result<T, AtlanticError> {
-        let (status, body) = self.read_body(operation, request.send().await).await?;
-        self.parse_success(operation, status, &body)
+        let response = request.send().await;
+        let (status, body) = read_body(operation, response, &self.config).await?;
+        parse_json(operation, status, &body)
     }
-
-    /// Reads the body and turns non-2xx statuses and HTML pages into errors.
-    async fn read_body(
-        &self,
-        operation: &'static str,
-        response: Result<Response, reqwest::Error>,
-    ) -> Result<(StatusCode, String), AtlanticError> {
-        let response = response.map_err(|error| self.transport_error(operation, error))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .map_err(|error| self.transport_error(operation, error))?;
-        let body = self.config.api_key.redact(&body);
-
-        if is_html(&headers, &body) {
-            return Err(AtlanticError::HtmlResponse {
-                operation,
-                status: status.as_u16(),
-            });
-        }
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(AtlanticError::RateLimited {
-                operation,
-                retry_after: retry_after(&headers),
-            });
-        }
-        if status.is_server_error() {
-            return Err(AtlanticError::ServerError {
-                operation,
-                status: status.as_u16(),
-                body: excerpt(&body),
-            });
-        }
-        if !status.is_success() {
-            // A JSON message means the API itself rejected the request. Anything else came
-            // from the infrastructure in front of it, so a retry may pass.
-            return Err(match serde_json::from_str::<ApiErrorBody>(&body) {
-                Ok(error) => AtlanticError::Rejected {
-                    operation,
-                    status: status.as_u16(),
-                    message: error.message,
-                },
-                Err(_) => AtlanticError::InvalidResponse {
-                    operation,
-                    status: status.as_u16(),
-                    message: format!("error body is not an API error: {}", excerpt(&body)),
-                },
-            });
-        }
-        Ok((status, body))
-    }
-
-    fn parse_success<T: DeserializeOwned>(
-        &self,
-        operation: &'static str,
-        status: StatusCode,
-        body: &str,
-    ) -> Result<T, AtlanticError> {
-        serde_json::from_str(body).map_err(|error| AtlanticError::InvalidResponse {
-            operation,
-            status: status.as_u16(),
-            message: format!("{error}; body starts with {}", excerpt(body)),
-        })
-    }
-
-    fn transport_error(&self, operation: &'static str, error: reqwest::Error) -> AtlanticError {
-        if error.is_timeout() {
-            return AtlanticError::Timeout {
-                operation,
-                timeout: self.config.request_timeout,
-            };
-        }
-        AtlanticError::Connection {
-            operation,
-            message: describe_transport_error(error, &self.config.api_key),
-        }
-    }
-}
-
-/// Formats a reqwest error with its sources, without the URL (which may carry the key in a
-/// query parameter) and with any remaining occurrence of the key replaced.
-fn describe_transport_error(error: reqwest::Error, api_key: &ApiKey) -> String {
-    let error = error.without_url();
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    api_key.redact(&message)
 }
 
 fn describe_bucket_slot((bucket_id, index): (Option<&str>, Option<u64>)) -> String {
     let index = index.map_or_else(|| "none".to_owned(), |index| index.to_string());
     format!("bucket {} job index {index}", bucket_id.unwrap_or("none"))
-}
-
-fn join_url(base: &Url, segments: &[&str]) -> Url {
-    let mut url = base.clone();
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.pop_if_empty().extend(segments);
-    }
-    url
-}
-
-fn is_html(headers: &HeaderMap, body: &str) -> bool {
-    let content_type_html = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.to_ascii_lowercase().contains("text/html"));
-    let trimmed = body.trim_start();
-    content_type_html
-        || trimmed.starts_with("<!")
-        || trimmed.to_ascii_lowercase().starts_with("<html")
-}
-
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(seconds))
-}
-
-fn excerpt(body: &str) -> String {
-    let mut excerpt: String = body.chars().take(BODY_EXCERPT_CHARS).collect();
-    if excerpt.len() < body.len() {
-        excerpt.push('…');
-    }
-    excerpt
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn join_url_keeps_base_path() {
-        let base: Url = "http://127.0.0.1:1/v1/".parse().unwrap();
-        assert_eq!(
-            join_url(&base, &["atlantic-query", "q1"]).as_str(),
-            "http://127.0.0.1:1/v1/atlantic-query/q1"
-        );
-        let base: Url = "http://127.0.0.1:1".parse().unwrap();
-        assert_eq!(
-            join_url(&base, &["atlantic-query"]).as_str(),
-            "http://127.0.0.1:1/atlantic-query"
-        );
-    }
-
-    #[test]
-    fn html_is_detected_by_body_or_header() {
-        let empty = HeaderMap::new();
-        assert!(is_html(&empty, "  <!DOCTYPE html><html></html>"));
-        assert!(is_html(&empty, "<HTML><body>404</body></HTML>"));
-        assert!(!is_html(&empty, "{\"message\":\"<b>\"}"));
-        let mut html = HeaderMap::new();
-        html.insert(CONTENT_TYPE, "text/html; charset=utf-8".parse().unwrap());
-        assert!(is_html(&html, "Not Found"));
-    }
-
-    #[test]
-    fn excerpt_truncates_long_bodies() {
-        let body = "x".repeat(BODY_EXCERPT_CHARS + 10);
-        assert_eq!(excerpt(&body).chars().count(), BODY_EXCERPT_CHARS + 1);
-        assert_eq!(excerpt("short"), "short");
-    }
 }
