@@ -234,6 +234,8 @@ async fn submit(
     let Some(pie) = pie else {
         return api_error(StatusCode::BAD_REQUEST, "missing form file pieFile");
     };
+    // NOTE: the hosted API's status code for a duplicate dedup id is not documented, so 409
+    // is a guess. Clients match on the message.
     if let Some(dedup_id) = &submission.dedup_id
         && service
             .store

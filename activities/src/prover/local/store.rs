@@ -96,6 +96,9 @@ impl QueryStore {
 
     /// Inserts a query built by `build` from its new id, unless a query with the same dedup id
     /// exists and has not FAILED, in which case that query is returned as the error.
+    ///
+    /// NOTE: whether the hosted API accepts a new query under the dedup id of a FAILED one is
+    /// not documented. The upstream orchestrator resubmits in that case, so this store accepts it.
     pub(crate) fn insert_unless_duplicate(
         &self,
         dedup_id: Option<&str>,
