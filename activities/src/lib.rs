@@ -3,4 +3,5 @@
 //! The deterministic workflow code in `orchestrator-workflows` declares the activities; this
 //! crate implements them on top of the libraries below.
 
+pub mod da;
 pub mod prover;
