@@ -5,3 +5,4 @@
 
 pub mod da;
 pub mod prover;
+pub mod settlement;
