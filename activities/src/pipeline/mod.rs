@@ -1,0 +1,325 @@
+//! The pipeline activities: implementations of the declarations in
+//! `orchestrator_workflows::activities`, wired to the block source, the artifact store, the
+//! SNOS runner, the prover and the settlement client.
+//!
+//! Every activity is idempotent, because Temporal may run it more than once:
+//! - DA and SNOS write artifacts under keys fixed by chain and block, and reuse an artifact
+//!   already stored with the same hash;
+//! - the prover submission looks up the block's dedup id before posting;
+//! - the settlement send reads the core contract first and sends nothing for a settled block,
+//!   and a replacement reuses the recorded nonce.
+
+pub mod config;
+mod errors;
+
+pub use config::{L1Settings, PipelineConfig, ProverSettings};
+
+use crate::da::{self, DaLayout, NoNonces};
+use crate::prover::{self, AtlanticClient, QueryKey, api::QueryStatus};
+use crate::settlement::{self, SettlementClient};
+use crate::source::{BlockSource, SourceError};
+use crate::store::{ArtifactStore, artifact_key};
+use alloy::primitives::B256;
+use errors::permanent;
+use orchestrator_workflows::activities::{BlockRef, ProverPollInput, SnosInput, definitions};
+use orchestrator_workflows::types::{
+    ArtifactRef, ConfirmInput, ConfirmOutcome, DaOutput, FactCheckInput, FactCheckOutput,
+    L1Attempt, ProverStatus, ProverSubmitInput, SendOutcome, SettleInput, SettlementOutput,
+    SnosOutput,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use tracing::info;
+
+/// The real activities, shared by all activity tasks of a worker.
+pub struct PipelineActivitiesImpl {
+    config: PipelineConfig,
+    source: BlockSource,
+    store: ArtifactStore,
+    prover: AtlanticClient,
+    settlement: SettlementClient,
+}
+
+impl std::fmt::Debug for PipelineActivitiesImpl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineActivitiesImpl").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl PipelineActivitiesImpl {
+    /// Builds the activities from a validated configuration.
+    pub fn new(config: PipelineConfig) -> anyhow::Result<Self> {
+        let source = BlockSource::new(config.madara_rpc_url.clone(), config.rpc_timeout);
+        let store = ArtifactStore::from_url(&config.artifact_store)?;
+        let prover = AtlanticClient::new(config.prover.atlantic.clone())?;
+        let settlement = SettlementClient::new(config.l1.settlement.clone(), config.l1.private_key.clone());
+        Ok(Self { config, source, store, prover, settlement })
+    }
+
+    fn check_chain(&self, chain_id: &str) -> Result<(), ActivityError> {
+        if chain_id == self.config.chain_id {
+            return Ok(());
+        }
+        Err(permanent(
+            format!(
+                "this worker serves chain {} but the workflow is for chain {chain_id}; run a \
+                 worker with ORCHESTRATOR_CHAIN_ID={chain_id}",
+                self.config.chain_id
+            ),
+            "ChainMismatch",
+        ))
+    }
+
+    async fn load(&self, artifact: &ArtifactRef) -> Result<Vec<u8>, ActivityError> {
+        self.store.get(artifact).await.map_err(|e| {
+            let retryable = e.is_retryable();
+            errors::failure(e.to_string(), e.failure_type(), retryable)
+        })
+    }
+
+    async fn save(&self, key: String, bytes: Vec<u8>) -> Result<ArtifactRef, ActivityError> {
+        self.store.put(&key, bytes).await.map_err(|e| {
+            let retryable = e.is_retryable();
+            errors::failure(e.to_string(), e.failure_type(), retryable)
+        })
+    }
+
+    async fn load_blobs(&self, refs: &[ArtifactRef]) -> Result<Vec<da::Blob>, ActivityError> {
+        let mut blobs = Vec::with_capacity(refs.len());
+        for artifact in refs {
+            let bytes = self.load(artifact).await?;
+            blobs.push(da::Blob::from_bytes(&bytes).map_err(|e| permanent(e, "InvalidBlob"))?);
+        }
+        Ok(blobs)
+    }
+
+    async fn load_program_output(&self, artifact: &ArtifactRef) -> Result<settlement::ProgramOutput, ActivityError> {
+        let bytes = self.load(artifact).await?;
+        let text = String::from_utf8(bytes).map_err(|e| permanent(e, "InvalidProgramOutput"))?;
+        settlement::ProgramOutput::parse(&text).map_err(|e| permanent(e, "InvalidProgramOutput"))
+    }
+
+    async fn prepare_update(&self, input_output: &ArtifactRef, blobs: &[ArtifactRef]) -> Result<settlement::StateUpdate, ActivityError> {
+        let output = self.load_program_output(input_output).await?;
+        let blobs = self.load_blobs(blobs).await?;
+        let blobs = blobs.iter().map(|b| alloy::eips::eip4844::Blob::from_slice(b.as_bytes())).collect();
+        settlement::StateUpdate::prepare(output, blobs, self.config.l1.settlement.sidecar_kind)
+            .map_err(|e| permanent(format!("blobs do not match the program output: {e}"), "BlobMismatch"))
+    }
+}
+
+fn source_error(error: SourceError) -> ActivityError {
+    let retryable = error.is_retryable();
+    errors::failure(error.to_string(), "BlockSource", retryable)
+}
+
+fn settlement_error(error: settlement::SettlementError) -> ActivityError {
+    let retryable = error.is_retryable();
+    errors::failure(error.to_string(), "Settlement", retryable)
+}
+
+fn attempt_of(sent: &settlement::SentTx) -> L1Attempt {
+    L1Attempt {
+        tx_hash: format!("{:#x}", sent.tx_hash),
+        nonce: sent.nonce,
+        max_fee_per_gas: sent.fees.max_fee_per_gas,
+        max_priority_fee_per_gas: sent.fees.max_priority_fee_per_gas,
+        max_fee_per_blob_gas: sent.fees.max_fee_per_blob_gas,
+        sent_at_ms: 0,
+    }
+}
+
+fn parse_tx_hash(text: &str) -> Result<B256, ActivityError> {
+    text.parse().map_err(|e| permanent(format!("invalid transaction hash {text:?}: {e}"), "InvalidInput"))
+}
+
+// The macro adds one associated constant per activity; the worker registers the whole set.
+#[allow(dead_code)]
+#[activities]
+impl PipelineActivitiesImpl {
+    #[activity(definition = definitions::DaEncode)]
+    async fn da_encode(self: Arc<Self>, _ctx: ActivityContext, block: BlockRef) -> Result<DaOutput, ActivityError> {
+        self.check_chain(&block.chain_id)?;
+        let number = block.block_number;
+        let header = self.source.block_header(number).await.map_err(source_error)?;
+        let update = self.source.state_update(number).await.map_err(source_error)?;
+        let mut layout = DaLayout::for_starknet_version(&header.starknet_version)
+            .map_err(|e| permanent(e, "UnsupportedStarknetVersion"))?;
+        layout.stateful_compression &= self.config.da.stateful_compression;
+
+        let mut state_update = update;
+        if layout.stateful_compression {
+            let reader = self.source.state_at(number.saturating_sub(1));
+            state_update = da::stateful::compress_stateful(&state_update, &reader)
+                .await
+                .map_err(|e| errors::failure(e.to_string(), "StatefulCompression", e.is_retryable()))?;
+        }
+        let felts = match layout.encoding {
+            da::Encoding::V2 => da::state_diff_to_felts(&state_update.state_diff, layout, &NoNonces),
+            da::Encoding::Legacy => {
+                let mut nonces = BTreeMap::new();
+                for contract in da::encode::contracts_needing_nonce(&state_update.state_diff) {
+                    let nonce = self.source.nonce_at(number, contract).await.map_err(source_error)?;
+                    nonces.insert(contract, nonce);
+                }
+                da::state_diff_to_felts(&state_update.state_diff, layout, &nonces)
+            }
+        }
+        .map_err(|e| permanent(e, "DaEncoding"))?;
+        let blobs = da::felts_to_blobs(&felts, self.config.da.max_blobs).map_err(|e| permanent(e, "DaEncoding"))?;
+
+        let mut refs = Vec::with_capacity(blobs.len());
+        let mut versioned_hashes = Vec::with_capacity(blobs.len());
+        for (index, blob) in blobs.iter().enumerate() {
+            let commitment = da::kzg::commitment(blob).map_err(|e| permanent(e, "Kzg"))?;
+            versioned_hashes.push(format!("0x{}", hex::encode(da::kzg::versioned_hash(&commitment))));
+            let key = artifact_key(&block.chain_id, number, &format!("blob-{}.bin", index + 1));
+            refs.push(self.save(key, blob.as_bytes().to_vec()).await?);
+        }
+        info!(chain_id = %block.chain_id, block_number = number, felts = felts.len(), blobs = blobs.len(), "encoded state diff");
+        Ok(DaOutput { blobs: refs, versioned_hashes, felt_count: felts.len() as u64 })
+    }
+
+    #[activity(definition = definitions::SnosRun)]
+    async fn snos_run(self: Arc<Self>, _ctx: ActivityContext, input: SnosInput) -> Result<SnosOutput, ActivityError> {
+        self.check_chain(&input.block.chain_id)?;
+        snos_stage::run(&self, input).await
+    }
+
+    #[activity(definition = definitions::ProverSubmit)]
+    async fn prover_submit(self: Arc<Self>, _ctx: ActivityContext, input: ProverSubmitInput) -> Result<String, ActivityError> {
+        let pie = self.load(&input.pie).await?;
+        let submitted = self
+            .prover
+            .submit_pie(pie, &QueryKey::new(input.dedup_id.clone()))
+            .await
+            .map_err(|e| errors::failure(e.to_string(), e.failure_type(), e.is_retryable()))?;
+        info!(dedup_id = %input.dedup_id, query_id = %submitted.query_id, reused = submitted.reused, "prover query submitted");
+        Ok(submitted.query_id)
+    }
+
+    #[activity(definition = definitions::ProverPoll)]
+    async fn prover_poll(self: Arc<Self>, _ctx: ActivityContext, input: ProverPollInput) -> Result<ProverStatus, ActivityError> {
+        let query = self
+            .prover
+            .get_query(&input.query_id)
+            .await
+            .map_err(|e| errors::failure(e.to_string(), e.failure_type(), e.is_retryable()))?;
+        Ok(match query.status {
+            QueryStatus::Done => ProverStatus::Done,
+            QueryStatus::Failed => ProverStatus::Failed(
+                query.error_reason.clone().unwrap_or_else(|| "the prover gave no reason".to_string()),
+            ),
+            QueryStatus::Received | QueryStatus::InProgress | QueryStatus::Unknown => ProverStatus::InProgress,
+        })
+    }
+
+    #[activity(definition = definitions::FactCheck)]
+    async fn fact_check(self: Arc<Self>, _ctx: ActivityContext, input: FactCheckInput) -> Result<FactCheckOutput, ActivityError> {
+        self.check_chain(&input.chain_id)?;
+        let pie = self.load(&input.pie).await?;
+        let info = prover::compute_fact_info_from_zip(&pie).map_err(|e| permanent(e, "InvalidPie"))?;
+        let registered = prover::is_fact_registered(&self.config.l1.settlement.rpc_url, self.config.l1.fact_registry, info.fact)
+            .await
+            .map_err(|e| errors::failure(e.to_string(), "FactRegistry", e.is_retryable()))?;
+        Ok(FactCheckOutput { fact: format!("{:#x}", info.fact), registered })
+    }
+
+    #[activity(definition = definitions::SettleSend)]
+    async fn settle_send(self: Arc<Self>, _ctx: ActivityContext, input: SettleInput) -> Result<SendOutcome, ActivityError> {
+        self.check_chain(&input.chain_id)?;
+        let update = self.prepare_update(&input.program_output, &input.blobs).await?;
+        let outcome = match &input.replace {
+            None => self.settlement.send_update(&update, None).await,
+            Some(previous) => {
+                let previous = settlement::SentTx {
+                    tx_hash: parse_tx_hash(&previous.tx_hash)?,
+                    nonce: previous.nonce,
+                    fees: settlement::TxFees {
+                        max_fee_per_gas: previous.max_fee_per_gas,
+                        max_priority_fee_per_gas: previous.max_priority_fee_per_gas,
+                        max_fee_per_blob_gas: previous.max_fee_per_blob_gas,
+                        ..Default::default()
+                    },
+                };
+                self.settlement.replace(&update, &previous).await
+            }
+        }
+        .map_err(settlement_error)?;
+        Ok(match outcome {
+            settlement::SendOutcome::Sent(sent) => {
+                info!(chain_id = %input.chain_id, block_number = input.block_number, tx_hash = %sent.tx_hash, nonce = sent.nonce, "settlement transaction sent");
+                SendOutcome::Sent(attempt_of(&sent))
+            }
+            settlement::SendOutcome::AlreadySettled { .. } => SendOutcome::AlreadySettled,
+            settlement::SendOutcome::FeeCapExceeded(exceeded) => SendOutcome::FeeCapExceeded {
+                required_wei: exceeded.max_total_fee_wei.to_string(),
+                cap_wei: exceeded.cap_wei.to_string(),
+            },
+        })
+    }
+
+    #[activity(definition = definitions::SettleConfirm)]
+    async fn settle_confirm(self: Arc<Self>, _ctx: ActivityContext, input: ConfirmInput) -> Result<ConfirmOutcome, ActivityError> {
+        self.check_chain(&input.chain_id)?;
+        let output = self.load_program_output(&input.program_output).await?;
+        let mut all_dropped = true;
+        let mut confirmed = None;
+        // Newest first: a replacement is the likeliest to be mined.
+        for hash in input.tx_hashes.iter().rev() {
+            match self
+                .settlement
+                .check_confirmation(parse_tx_hash(hash)?, self.config.l1.confirmations)
+                .await
+                .map_err(settlement_error)?
+            {
+                settlement::Confirmation::Confirmed(tx) => {
+                    confirmed = Some((hash.clone(), tx));
+                    all_dropped = false;
+                    break;
+                }
+                settlement::Confirmation::Reverted { reason, .. } => return Ok(ConfirmOutcome::Reverted(reason)),
+                settlement::Confirmation::Pending { .. } => all_dropped = false,
+                settlement::Confirmation::Dropped => {}
+            }
+        }
+        let verification = self.settlement.verify(&output).await.map_err(settlement_error)?;
+        let settled = matches!(verification, settlement::Verification::Settled | settlement::Verification::Superseded { .. });
+        if let settlement::Verification::Mismatch { expected, found } = &verification {
+            return Err(permanent(
+                format!("core contract holds {found:?}, neither the previous nor the new state {expected:?} of the program output"),
+                "StateMismatch",
+            ));
+        }
+        match (confirmed, settled) {
+            (Some((tx_hash, tx)), true) => Ok(ConfirmOutcome::Confirmed(SettlementOutput {
+                tx_hash,
+                l1_block: tx.block_number,
+                gas_used: tx.gas_used,
+                blob_gas_used: tx.blob_gas_used,
+                fee_paid_wei: tx.total_fee_wei.to_string(),
+            })),
+            // Settled by a transaction this run did not record (an earlier run's): no cost known.
+            (None, true) if input.tx_hashes.is_empty() || all_dropped => Ok(ConfirmOutcome::Confirmed(SettlementOutput {
+                tx_hash: String::new(),
+                l1_block: 0,
+                gas_used: 0,
+                blob_gas_used: 0,
+                fee_paid_wei: "0".to_string(),
+            })),
+            (_, _) if all_dropped && !input.tx_hashes.is_empty() => Ok(ConfirmOutcome::Dropped),
+            _ => Ok(ConfirmOutcome::Pending),
+        }
+    }
+
+    #[activity(definition = definitions::L1SettledBlock)]
+    async fn l1_settled_block(self: Arc<Self>, _ctx: ActivityContext, chain_id: String) -> Result<Option<u64>, ActivityError> {
+        self.check_chain(&chain_id)?;
+        let state = self.settlement.read_state().await.map_err(settlement_error)?;
+        Ok(state.block_number)
+    }
+}
+
+mod snos_stage;
