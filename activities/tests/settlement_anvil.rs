@@ -15,7 +15,7 @@ use alloy::providers::ProviderBuilder;
 use alloy::signers::local::PrivateKeySigner;
 use orchestrator_activities::settlement::contracts::{
     CoreContractParams, DeployedContracts, FactRegistry, InitialState, deploy_contracts,
-    state_transition_fact,
+    fact_program_hash, state_transition_fact,
 };
 use orchestrator_activities::settlement::{
     Confirmation, CoreState, FeePolicy, GENESIS_PREV_BLOCK_NUMBER, L1PrivateKey, ProgramOutput,
@@ -49,20 +49,30 @@ fn anvil_key(anvil: &AnvilInstance) -> L1PrivateKey {
 /// A deployed local L1 with a client for it.
 struct Chain {
     anvil: AnvilInstance,
+    params: CoreContractParams,
     contracts: DeployedContracts,
     client: SettlementClient,
 }
 
 impl Chain {
     async fn start(hardfork: &str, fees: FeePolicy, sidecar_kind: SidecarKind) -> Self {
-        let anvil = start_anvil(hardfork, &[]);
-        let key = anvil_key(&anvil);
         let params = CoreContractParams {
             program_hash: PROGRAM_HASH,
             aggregator_program_hash: AGGREGATOR_PROGRAM_HASH,
             config_hash: CONFIG_HASH,
             initial_state: InitialState::default(),
         };
+        Self::start_with(hardfork, fees, sidecar_kind, params).await
+    }
+
+    async fn start_with(
+        hardfork: &str,
+        fees: FeePolicy,
+        sidecar_kind: SidecarKind,
+        params: CoreContractParams,
+    ) -> Self {
+        let anvil = start_anvil(hardfork, &[]);
+        let key = anvil_key(&anvil);
         let contracts = deploy_contracts(anvil.endpoint_url(), &key, &params)
             .await
             .expect("deploy contracts");
@@ -75,6 +85,7 @@ impl Chain {
         let client = SettlementClient::new(config, key);
         let chain = Self {
             anvil,
+            params,
             contracts,
             client,
         };
@@ -90,11 +101,11 @@ impl Chain {
 
     /// Registers the fact of `output` and mines the registration.
     async fn register(&self, output: &ProgramOutput) {
-        let program_hash = if output.os_program_hash().is_zero() {
-            PROGRAM_HASH
-        } else {
-            AGGREGATOR_PROGRAM_HASH
-        };
+        let program_hash = fact_program_hash(
+            self.params.program_hash,
+            self.params.aggregator_program_hash,
+            output,
+        );
         let fact = state_transition_fact(program_hash, output);
         let provider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(self.anvil_signer()))
@@ -312,8 +323,16 @@ async fn settles_consecutive_blocks() {
         };
         assert_eq!(confirmed.confirmations, 2);
         assert_eq!(confirmed.blob_gas_used, 131_072 * n_blobs as u64);
-        assert!(confirmed.gas_used > 21_000, "gas used {}", confirmed.gas_used);
-        assert!(confirmed.gas_used <= sent.fees.gas_limit, "gas used {}", confirmed.gas_used);
+        assert!(
+            confirmed.gas_used > 21_000,
+            "gas used {}",
+            confirmed.gas_used
+        );
+        assert!(
+            confirmed.gas_used <= sent.fees.gas_limit,
+            "gas used {}",
+            confirmed.gas_used
+        );
         assert_eq!(
             confirmed.total_fee_wei,
             u128::from(confirmed.gas_used) * confirmed.effective_gas_price
@@ -640,5 +659,67 @@ async fn cell_proof_sidecar_settles() {
     assert_eq!(
         client.verify(&output).await.expect("verify"),
         Verification::Settled
+    );
+}
+
+/// Returns the golden fixture directory: `ORCHESTRATOR_FIXTURES`, or `shared/fixtures` next to
+/// the workspace.
+fn fixtures_dir() -> PathBuf {
+    std::env::var_os("ORCHESTRATOR_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"))
+}
+
+#[tokio::test]
+async fn recorded_sepolia_update_settles() {
+    // The Sepolia output of blocks 218379 to 218402 came from an aggregator run: its OS
+    // program hash word must equal the contract's program hash, and its fact is bound to the
+    // aggregator program hash.
+    let dir = fixtures_dir().join("settlement/6806848");
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_else(|error| {
+            panic!("cannot read fixture {name} in {}: {error}", dir.display())
+        })
+    };
+    let output = ProgramOutput::parse(&read("program_output.txt")).expect("fixture output");
+    let blob = orchestrator_activities::settlement::parse_blob_hex(&read("blob.hex"), 1)
+        .expect("fixture blob");
+    let params = CoreContractParams {
+        program_hash: output.os_program_hash(),
+        aggregator_program_hash: U256::from(0xa99u64),
+        config_hash: output.config_hash(),
+        initial_state: InitialState {
+            block_number: output.prev_block_number(),
+            state_root: output.prev_state_root(),
+            block_hash: output.prev_block_hash(),
+        },
+    };
+    let chain =
+        Chain::start_with("prague", FeePolicy::default(), SidecarKind::Eip4844, params).await;
+    let client = &chain.client;
+    chain.register(&output).await;
+    let update = prepare(&output, vec![blob], SidecarKind::Eip4844);
+    assert_eq!(
+        client.verify(&output).await.expect("verify"),
+        Verification::Pending
+    );
+
+    let sent = expect_sent(client.send_update(&update, None).await.expect("send"));
+    chain.mine(1).await;
+    match client
+        .check_confirmation(sent.tx_hash, 0)
+        .await
+        .expect("check")
+    {
+        Confirmation::Confirmed(confirmed) => assert_eq!(confirmed.blob_gas_used, 131_072),
+        other => panic!("expected confirmed, got {other:?}"),
+    }
+    assert_eq!(
+        client.verify(&output).await.expect("verify"),
+        Verification::Settled
+    );
+    assert_eq!(
+        client.read_state().await.expect("state").block_number,
+        Some(218_402)
     );
 }

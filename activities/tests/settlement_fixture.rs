@@ -1,4 +1,4 @@
-//! Settlement calldata against a real Starknet Sepolia state update (blocks 218378 to 218402,
+//! Settlement calldata against a real Starknet Sepolia state update (from block 218378 to 218402,
 //! settled in Sepolia L1 block 6806848).
 
 use std::path::PathBuf;

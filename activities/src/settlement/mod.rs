@@ -14,6 +14,7 @@
 
 mod calldata;
 mod client;
+mod confirmation;
 pub mod contracts;
 mod error;
 mod fees;
@@ -26,9 +27,10 @@ pub use calldata::{
     encode_update_state_calldata,
 };
 pub use client::{
-    CORE_CONTRACT_ENV, Confirmation, ConfirmedTx, DISABLE_PEERDAS_ENV, RPC_URL_ENV, SendOutcome,
-    SentTx, SettlementClient, SettlementConfig, Verification,
+    CORE_CONTRACT_ENV, DISABLE_PEERDAS_ENV, RPC_URL_ENV, SendOutcome, SentTx, SettlementClient,
+    SettlementConfig,
 };
+pub use confirmation::{Confirmation, ConfirmedTx, Verification};
 pub use contracts::CoreState;
 pub use error::{BlobError, SettlementError, decode_revert_reason};
 pub use fees::{
