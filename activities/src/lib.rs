@@ -6,3 +6,5 @@
 pub mod da;
 pub mod prover;
 pub mod settlement;
+pub mod snos;
+pub mod store;
