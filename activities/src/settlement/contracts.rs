@@ -82,15 +82,15 @@ pub async fn deploy_contracts(
         .wallet(EthereumWallet::from(key.signer().clone()))
         .connect_http(rpc_url);
 
-    let registry =
-        FactRegistry::deploy(&provider)
-            .await
-            .map_err(|source| SettlementError::Deploy {
-                contract: "FactRegistry",
-                source,
-            })?;
+    let registry = FactRegistry::deploy(&provider).await.map_err(|source| {
+        SettlementError::ContractTransaction {
+            call: "deploy FactRegistry",
+            source,
+        }
+    })?;
     let initial_block_number = match params.initial_state.block_number {
-        Some(number) => I256::try_from(number).unwrap_or(I256::MAX),
+        // Every u64 is below 2^255, so it is a non-negative int256 as is.
+        Some(number) => I256::from_raw(U256::from(number)),
         None => I256::MINUS_ONE,
     };
     let core = StarknetCoreLocal::deploy(
@@ -104,8 +104,8 @@ pub async fn deploy_contracts(
         params.initial_state.block_hash,
     )
     .await
-    .map_err(|source| SettlementError::Deploy {
-        contract: "StarknetCoreLocal",
+    .map_err(|source| SettlementError::ContractTransaction {
+        call: "deploy StarknetCoreLocal",
         source,
     })?;
 
@@ -129,15 +129,15 @@ pub async fn register_fact(
         .registerFact(fact)
         .send()
         .await
-        .map_err(|source| SettlementError::Deploy {
-            contract: "FactRegistry",
+        .map_err(|source| SettlementError::ContractTransaction {
+            call: "registerFact",
             source,
         })?
         .get_receipt()
         .await
-        .map_err(|error| SettlementError::Rpc {
-            method: "eth_getTransactionReceipt",
-            source: alloy::transports::RpcError::local_usage(error),
+        .map_err(|error| SettlementError::ContractTransaction {
+            call: "registerFact",
+            source: alloy::contract::Error::PendingTransactionError(error),
         })?;
     if !receipt.status() {
         return Err(SettlementError::CallReverted {

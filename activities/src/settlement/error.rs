@@ -105,11 +105,11 @@ pub enum SettlementError {
     /// Signing the transaction failed.
     #[error("signing the state update transaction failed: {0}")]
     Signing(#[from] alloy::signers::Error),
-    /// Deploying a contract failed.
-    #[error("deploying {contract} failed: {source}")]
-    Deploy {
-        /// Contract name.
-        contract: &'static str,
+    /// Sending a contract deployment or a `registerFact` transaction failed.
+    #[error("{call} failed: {source}")]
+    ContractTransaction {
+        /// Deployment or function, e.g. `deploy StarknetCoreLocal`.
+        call: &'static str,
         /// Underlying error.
         #[source]
         source: alloy::contract::Error,
@@ -130,7 +130,11 @@ impl SettlementError {
         match self {
             Self::Rpc { source, .. } => is_retryable_rpc_error(source),
             Self::ReplacementUnderpriced { .. } | Self::IncompleteResponse { .. } => true,
-            Self::Deploy { .. } => true,
+            Self::ContractTransaction { source, .. } => match source {
+                alloy::contract::Error::TransportError(error) => is_retryable_rpc_error(error),
+                alloy::contract::Error::PendingTransactionError(_) => true,
+                _ => false,
+            },
             Self::NonceConsumed { .. }
             | Self::InsufficientFunds { .. }
             | Self::TransactionRejected { .. }
@@ -161,7 +165,7 @@ impl SettlementError {
             Self::IncompleteResponse { .. } => "SettlementIncompleteResponse",
             Self::MissingFeeData { .. } => "SettlementMissingFeeData",
             Self::Signing(_) => "SettlementSigning",
-            Self::Deploy { .. } => "SettlementDeploy",
+            Self::ContractTransaction { .. } => "SettlementContractTransaction",
             Self::CallReverted { .. } => "SettlementCallReverted",
         }
     }
