@@ -1,20 +1,15 @@
 //! KZG computations that a state update needs: commitments, the opening of each blob at the
-//! program output's x0, and the blob transaction sidecar.
-//!
-//! TODO: switch to `activities::da::kzg` once that module offers point proofs at x0, so that
-//! blob parsing and KZG code live in one place.
+//! program output's x0, and the blob transaction sidecar. The KZG work itself is done by
+//! [`crate::da::kzg`], and this module converts between its types and alloy's.
 
-use alloy::eips::eip4844::{AsAlloy, AsCkzg, BYTES_PER_BLOB, Blob, BlobTransactionSidecar};
+use alloy::eips::eip4844::{Blob, BlobTransactionSidecar};
 use alloy::eips::eip7594::{BlobTransactionSidecarEip7594, BlobTransactionSidecarVariant};
 use alloy::primitives::B256;
-use c_kzg::KzgSettings;
 
 use super::error::BlobError;
+use crate::da::{self, DaError, kzg as da_kzg};
 
 pub use alloy::eips::eip4844::Bytes48;
-
-/// Precomputation level of the mainnet trusted setup, as alloy uses it.
-const KZG_PRECOMPUTE: u64 = 8;
 
 /// Kind of blob proofs in the transaction sidecar.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -37,40 +32,50 @@ pub struct BlobOpening {
     pub evaluation: B256,
 }
 
-fn settings() -> &'static KzgSettings {
-    c_kzg::ethereum_kzg_settings(KZG_PRECOMPUTE)
+fn invalid_blob(index: usize) -> impl Fn(DaError) -> BlobError {
+    move |error| BlobError::InvalidBlob {
+        index,
+        reason: error.to_string(),
+    }
+}
+
+fn kzg_failed(index: usize) -> impl Fn(DaError) -> BlobError {
+    move |error| BlobError::Kzg {
+        index,
+        message: error.to_string(),
+    }
+}
+
+/// Converts to the DA library's blob, which checks that every element is below the BLS12-381
+/// scalar modulus.
+fn to_da_blob(blob: &Blob, index: usize) -> Result<da::Blob, BlobError> {
+    da::Blob::from_bytes(blob.as_slice()).map_err(invalid_blob(index))
 }
 
 /// Parses a blob given as 262144 hex characters, with or without `0x` and surrounding
 /// whitespace. `index` is the 1-based blob position used in errors.
 pub fn parse_blob_hex(text: &str, index: usize) -> Result<Blob, BlobError> {
-    let text = text.trim();
-    let digits = text.strip_prefix("0x").unwrap_or(text);
-    let bytes = hex::decode(digits).map_err(|error| BlobError::InvalidBlob {
+    let blob = da::Blob::from_hex(text).map_err(invalid_blob(index))?;
+    Blob::try_from(blob.as_bytes()).map_err(|_| BlobError::InvalidBlob {
         index,
-        reason: format!("not hex: {error}"),
-    })?;
-    Blob::try_from(bytes.as_slice()).map_err(|_| BlobError::InvalidBlob {
-        index,
-        reason: format!("{} bytes instead of {BYTES_PER_BLOB}", bytes.len()),
+        reason: format!(
+            "{} bytes instead of {}",
+            blob.as_bytes().len(),
+            da::blob::BYTES_PER_BLOB
+        ),
     })
 }
 
 /// Computes the commitment of `blob` and opens it at `x0`. `index` is the 1-based blob
 /// position used in errors.
 pub fn open_blob(blob: &Blob, x0: B256, index: usize) -> Result<BlobOpening, BlobError> {
-    let kzg_error = |error: c_kzg::Error| BlobError::Kzg {
-        index,
-        message: error.to_string(),
-    };
-    let blob = blob.as_ckzg();
-    let commitment = settings().blob_to_kzg_commitment(blob).map_err(kzg_error)?;
-    let z = c_kzg::Bytes32::from(x0.0);
-    let (proof, evaluation) = settings().compute_kzg_proof(blob, &z).map_err(kzg_error)?;
+    let blob = to_da_blob(blob, index)?;
+    let commitment = da_kzg::commitment(&blob).map_err(kzg_failed(index))?;
+    let opening = da_kzg::point_proof(&blob, &x0.0).map_err(kzg_failed(index))?;
     Ok(BlobOpening {
-        commitment: Bytes48::from(*commitment.to_bytes()),
-        proof: Bytes48::from(*proof.to_bytes()),
-        evaluation: B256::from(*evaluation),
+        commitment: Bytes48::from(commitment),
+        proof: Bytes48::from(opening.proof),
+        evaluation: B256::from(opening.y),
     })
 }
 
@@ -80,39 +85,33 @@ pub fn build_sidecar(
     commitments: Vec<Bytes48>,
     kind: SidecarKind,
 ) -> Result<BlobTransactionSidecarVariant, BlobError> {
-    match kind {
-        SidecarKind::Eip4844 => {
-            let mut proofs = Vec::with_capacity(blobs.len());
-            for (position, (blob, commitment)) in blobs.iter().zip(&commitments).enumerate() {
-                let proof = settings()
-                    .compute_blob_kzg_proof(blob.as_ckzg(), commitment.as_ckzg())
-                    .map_err(|error| BlobError::Kzg {
-                        index: position + 1,
-                        message: error.to_string(),
-                    })?;
-                proofs.push(Bytes48::from(*proof.to_bytes()));
+    let mut proofs = Vec::new();
+    for (position, (blob, commitment)) in blobs.iter().zip(&commitments).enumerate() {
+        let index = position + 1;
+        let blob = to_da_blob(blob, index)?;
+        match kind {
+            SidecarKind::Eip4844 => {
+                let proof = da_kzg::blob_proof(&blob, &commitment.0).map_err(kzg_failed(index))?;
+                proofs.push(Bytes48::from(proof));
             }
-            Ok(BlobTransactionSidecar::new(blobs, commitments, proofs).into())
-        }
-        SidecarKind::Eip7594 => {
-            let mut cell_proofs = Vec::new();
-            for (position, blob) in blobs.iter().enumerate() {
-                let (_cells, proofs) = settings()
-                    .compute_cells_and_kzg_proofs(blob.as_ckzg())
-                    .map_err(|error| BlobError::Kzg {
-                        index: position + 1,
-                        message: error.to_string(),
-                    })?;
-                cell_proofs.extend_from_slice(c_kzg::KzgProof::slice_as_alloy(proofs.as_ref()));
+            SidecarKind::Eip7594 => {
+                let cell_proofs = da_kzg::cell_proofs(&blob).map_err(kzg_failed(index))?;
+                proofs.extend(cell_proofs.into_iter().map(Bytes48::from));
             }
-            Ok(BlobTransactionSidecarEip7594::new(blobs, commitments, cell_proofs).into())
         }
     }
+    Ok(match kind {
+        SidecarKind::Eip4844 => BlobTransactionSidecar::new(blobs, commitments, proofs).into(),
+        SidecarKind::Eip7594 => {
+            BlobTransactionSidecarEip7594::new(blobs, commitments, proofs).into()
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy::eips::eip4844::BYTES_PER_BLOB;
 
     fn test_blob(seed: u8) -> Blob {
         let mut bytes = [0u8; BYTES_PER_BLOB];
@@ -143,7 +142,7 @@ mod tests {
         let hashes: Vec<B256> = sidecar.versioned_hashes().collect();
         assert!(sidecar.is_eip4844());
         sidecar
-            .validate(&hashes, settings())
+            .validate(&hashes, da_kzg::settings())
             .expect("blob proofs verify");
     }
 
@@ -158,7 +157,7 @@ mod tests {
             .len();
         assert_eq!(cell_proofs, 2 * 128);
         sidecar
-            .validate(&hashes, settings())
+            .validate(&hashes, da_kzg::settings())
             .expect("cell proofs verify");
     }
 
@@ -167,14 +166,13 @@ mod tests {
         let blob = test_blob(3);
         let x0 = B256::from(alloy::primitives::U256::from(12_345));
         let opening = open_blob(&blob, x0, 1).expect("opening");
-        let verified = settings()
-            .verify_kzg_proof(
-                opening.commitment.as_ckzg(),
-                &c_kzg::Bytes32::from(x0.0),
-                &c_kzg::Bytes32::from(opening.evaluation.0),
-                opening.proof.as_ckzg(),
-            )
-            .expect("verification runs");
+        let verified = da_kzg::verify_point_proof(
+            &opening.commitment.0,
+            &x0.0,
+            &opening.evaluation.0,
+            &opening.proof.0,
+        )
+        .expect("verification runs");
         assert!(verified, "proof at x0 verifies against the commitment");
     }
 
@@ -182,8 +180,16 @@ mod tests {
     fn parse_blob_hex_rejects_short_input() {
         let error = parse_blob_hex("0x00ff", 2).expect_err("short blob");
         assert!(error.to_string().contains("blob 2"), "{error}");
+        assert!(error.to_string().contains("got 4"), "{error}");
+    }
+
+    #[test]
+    fn open_blob_rejects_element_above_modulus() {
+        let mut bytes = [0u8; BYTES_PER_BLOB];
+        bytes[32..64].fill(0xff);
+        let error = open_blob(&Blob::from(bytes), B256::ZERO, 3).expect_err("element >= modulus");
         assert!(
-            error.to_string().contains("2 bytes instead of 131072"),
+            matches!(error, BlobError::InvalidBlob { index: 3, .. }),
             "{error}"
         );
     }
