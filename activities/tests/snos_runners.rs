@@ -166,6 +166,24 @@ async fn standin_pie_matches_two_blobs() {
     run_and_check_standin(&job).await;
 }
 
+/// Every felt is below the BLS12-381 scalar modulus, so x0 needs no reduction: c-kzg accepts
+/// the largest felt as an evaluation point.
+#[test]
+fn max_felt_is_valid_evaluation_point() {
+    let job = block_178_job();
+    let proof = kzg::point_proof(&job.da.blobs[0], &Felt::MAX.to_bytes_be())
+        .expect("the largest felt is a valid point");
+    let commitment = kzg::commitment(&job.da.blobs[0]).expect("commitment");
+    let verified = kzg::verify_point_proof(
+        &commitment,
+        &Felt::MAX.to_bytes_be(),
+        &proof.y,
+        &proof.proof,
+    )
+    .expect("verification runs");
+    assert!(verified, "proof at the largest felt does not verify");
+}
+
 #[tokio::test]
 async fn standin_accepts_empty_da() {
     let mut job = block_178_job();
@@ -516,18 +534,61 @@ async fn external_timeout_kills_process_group() {
 
     // The grandchild `sleep` was in the command's process group, so it is dead: gone, or a
     // zombie until init reaps it.
-    let pid = std::fs::read_to_string(&pid_file).expect("script wrote the sleep pid");
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
-    let state = stat
-        .as_deref()
-        .ok()
-        .and_then(|stat| stat.rsplit(')').next())
-        .and_then(|rest| rest.split_whitespace().next());
-    assert!(
-        matches!(state, None | Some("Z") | Some("X")),
-        "sleep {} is still running: {stat:?}",
-        pid.trim()
+    assert_process_dead(&pid_file);
+}
+
+/// Asserts that the process whose id `pid_file` contains is gone or a zombie. SIGKILL takes
+/// effect asynchronously, so the state is polled for up to 5 s.
+fn assert_process_dead(pid_file: &Path) {
+    let pid = std::fs::read_to_string(pid_file).expect("script wrote the pid");
+    let stat_path = format!("/proc/{}/stat", pid.trim());
+    let mut stat = None;
+    for _ in 0..100 {
+        stat = std::fs::read_to_string(&stat_path).ok();
+        let state = stat
+            .as_deref()
+            .and_then(|stat| stat.rsplit(')').next())
+            .and_then(|rest| rest.split_whitespace().next());
+        if matches!(state, None | Some("Z") | Some("X")) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("process {} is still running: {stat:?}", pid.trim());
+}
+
+#[tokio::test]
+async fn cancelled_run_kills_process_group() {
+    let scripts = tempfile::tempdir().expect("temporary directory");
+    let pid_file = scripts.path().join("sleep.pid");
+    let started_file = scripts.path().join("started");
+    let script = write_script(
+        scripts.path(),
+        "prove_block",
+        &format!(
+            "sleep 600 &\necho $! > '{}'\ntouch '{}'\nwait",
+            pid_file.display(),
+            started_file.display()
+        ),
     );
+    let runner = external_runner(script, Duration::from_secs(600));
+    let job = sepolia_job();
+
+    // Drop the run, as a cancelled activity does, once the script has started its child.
+    let mut run = Box::pin(runner.run(&job));
+    loop {
+        tokio::select! {
+            result = &mut run => panic!("the run ended on its own: {result:?}"),
+            () = tokio::time::sleep(Duration::from_millis(50)) => {
+                if started_file.exists() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(run);
+
+    assert_process_dead(&pid_file);
 }
 
 #[tokio::test]

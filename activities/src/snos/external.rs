@@ -137,20 +137,28 @@ impl ExternalRunner {
             .id()
             .and_then(|id| i32::try_from(id).ok())
             .map(Pid::from_raw);
+        // `kill_on_drop` kills only the child when this future is dropped (an activity
+        // cancelled mid-run); the guard kills the rest of its group too.
+        let mut group_guard = GroupGuard(group);
 
         let mut stdout = TailBuffer::spawn_reader(child.stdout.take());
         let mut stderr = TailBuffer::spawn_reader(child.stderr.take());
 
         let status = match tokio::time::timeout(self.config.timeout, child.wait()).await {
-            Ok(status) => status.map_err(|source| SnosError::Io {
-                operation: "wait for",
-                path: program.clone(),
-                source,
-            })?,
+            Ok(status) => {
+                // The child is reaped, so its process id may be reused by an unrelated group.
+                group_guard.0 = None;
+                status.map_err(|source| SnosError::Io {
+                    operation: "wait for",
+                    path: program.clone(),
+                    source,
+                })?
+            }
             Err(_elapsed) => {
                 kill_group(group);
                 // Reap the child; its exit status is that of the kill.
                 let _ = child.kill().await;
+                group_guard.0 = None;
                 drain_pipes(group, &mut stdout, &mut stderr).await;
                 return Err(SnosError::CommandTimedOut {
                     program: program.clone(),
@@ -264,6 +272,15 @@ fn kill_group(group: Option<Pid>) {
         && error != nix::errno::Errno::ESRCH
     {
         tracing::warn!(err = %error, "failed to kill the SNOS command's process group");
+    }
+}
+
+/// Kills a process group when dropped, unless its field was cleared.
+struct GroupGuard(Option<Pid>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0);
     }
 }
 
