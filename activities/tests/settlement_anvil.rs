@@ -723,3 +723,49 @@ async fn recorded_sepolia_update_settles() {
         Some(218_402)
     );
 }
+
+#[tokio::test]
+async fn reorged_out_tx_is_dropped() {
+    let chain = Chain::start("prague", FeePolicy::default(), SidecarKind::Eip4844).await;
+    let client = &chain.client;
+    let blobs = blobs_for("reorg", 1);
+    let output = build_output(state_after(None), 0, &blobs, U256::ZERO);
+    chain.register(&output).await;
+    let update = prepare(&output, blobs, SidecarKind::Eip4844);
+
+    let snapshot: U256 = client
+        .provider()
+        .raw_request("evm_snapshot".into(), ())
+        .await
+        .expect("evm_snapshot");
+    let sent = expect_sent(client.send_update(&update, None).await.expect("send"));
+    chain.mine(1).await;
+    match client
+        .check_confirmation(sent.tx_hash, 0)
+        .await
+        .expect("check")
+    {
+        Confirmation::Confirmed(_) => {}
+        other => panic!("expected confirmed before the reorg, got {other:?}"),
+    }
+
+    // Reverting to the snapshot removes the block and its receipt. Anvil 1.7.1 does not put
+    // the transaction back into the pool, so the node returns neither receipt nor transaction.
+    let reverted: bool = client
+        .provider()
+        .raw_request("evm_revert".into(), (snapshot,))
+        .await
+        .expect("evm_revert");
+    assert!(reverted, "evm_revert found the snapshot");
+    assert_eq!(
+        client
+            .check_confirmation(sent.tx_hash, 0)
+            .await
+            .expect("check"),
+        Confirmation::Dropped
+    );
+    assert_eq!(
+        client.verify(&output).await.expect("verify"),
+        Verification::Pending
+    );
+}
