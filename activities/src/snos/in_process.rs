@@ -8,8 +8,10 @@
 //! only custom hint. Before the run, the runner places the job's flat input (see
 //! [`standin::encode_input`]) in the execution scope as [`INPUT_SCOPE_VARIABLE`]. The hint
 //! copies it into a new memory segment, then stores the segment pointer and the length in the
-//! program's `input` and `input_len` locals, as `segments.gen_arg` does in Python. The hint
-//! text is valid Python too, so `cairo-run --program_input` gives the program the same input.
+//! program's `input` and `input_len` locals, as `segments.gen_arg` does in Python.
+//!
+//! NOTE: the hint text is Python meant to do the same under `cairo-run --program_input`, but
+//! only this Rust implementation of it is tested.
 //!
 //! The run is CPU-bound and uses `Rc`-based VM types, so it happens on a blocking thread.
 
