@@ -22,7 +22,7 @@ alloy::sol!(
 
 alloy::sol!(
     #[sol(rpc)]
-    #[allow(missing_docs)]
+    #[allow(missing_docs, clippy::too_many_arguments)]
     StarknetCoreLocal,
     "../contracts/out/StarknetCoreLocal.json"
 );
@@ -85,7 +85,7 @@ pub async fn deploy_contracts(
     let registry = FactRegistry::deploy(&provider).await.map_err(|source| {
         SettlementError::ContractTransaction {
             call: "deploy FactRegistry",
-            source,
+            source: Box::new(source),
         }
     })?;
     let initial_block_number = match params.initial_state.block_number {
@@ -106,7 +106,7 @@ pub async fn deploy_contracts(
     .await
     .map_err(|source| SettlementError::ContractTransaction {
         call: "deploy StarknetCoreLocal",
-        source,
+        source: Box::new(source),
     })?;
 
     Ok(DeployedContracts {
@@ -131,13 +131,13 @@ pub async fn register_fact(
         .await
         .map_err(|source| SettlementError::ContractTransaction {
             call: "registerFact",
-            source,
+            source: Box::new(source),
         })?
         .get_receipt()
         .await
         .map_err(|error| SettlementError::ContractTransaction {
             call: "registerFact",
-            source: alloy::contract::Error::PendingTransactionError(error),
+            source: Box::new(alloy::contract::Error::PendingTransactionError(error)),
         })?;
     if !receipt.status() {
         return Err(SettlementError::CallReverted {

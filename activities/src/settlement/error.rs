@@ -110,9 +110,9 @@ pub enum SettlementError {
     ContractTransaction {
         /// Deployment or function, e.g. `deploy StarknetCoreLocal`.
         call: &'static str,
-        /// Underlying error.
+        /// Underlying error, boxed because it is large.
         #[source]
-        source: alloy::contract::Error,
+        source: Box<alloy::contract::Error>,
     },
     /// A contract transaction (fact registration, deployment) was mined but reverted.
     #[error("{call} transaction {tx_hash} reverted")]
@@ -130,7 +130,7 @@ impl SettlementError {
         match self {
             Self::Rpc { source, .. } => is_retryable_rpc_error(source),
             Self::ReplacementUnderpriced { .. } | Self::IncompleteResponse { .. } => true,
-            Self::ContractTransaction { source, .. } => match source {
+            Self::ContractTransaction { source, .. } => match source.as_ref() {
                 alloy::contract::Error::TransportError(error) => is_retryable_rpc_error(error),
                 alloy::contract::Error::PendingTransactionError(_) => true,
                 _ => false,
