@@ -4,7 +4,9 @@
 //! crate implements them on top of the libraries below.
 
 pub mod da;
+pub mod pipeline;
 pub mod prover;
 pub mod settlement;
 pub mod snos;
 pub mod store;
+pub mod source;

@@ -5,6 +5,7 @@ mod l1_cli;
 mod pie_cli;
 mod prover_cli;
 mod settle_cli;
+mod snos_cli;
 mod temporal_cli;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +43,9 @@ enum Command {
     /// Run the local Atlantic-compatible prover.
     #[command(subcommand)]
     Prover(prover_cli::Command),
+    /// Inspect the SNOS program.
+    #[command(subcommand)]
+    Snos(snos_cli::Command),
     /// Deploy and read the L1 contracts.
     #[command(subcommand)]
     L1(l1_cli::Command),
@@ -69,5 +73,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Pie(command) => pie_cli::run(command).await,
         Command::Prover(command) => prover_cli::run(command).await,
         Command::L1(command) => l1_cli::run(command).await,
+        Command::Snos(command) => snos_cli::run(command).await,
     }
 }

@@ -5,7 +5,8 @@
 
 use alloy::primitives::Address;
 use anyhow::{Context, bail};
-use orchestrator_activities::pipeline::config::{DaSettings, SnosSettings};
+use orchestrator_activities::pipeline::config::DaSettings;
+use orchestrator_activities::snos::{ExternalConfig, InProcessConfig, SnosRunnerConfig};
 use orchestrator_activities::pipeline::{L1Settings, PipelineConfig, ProverSettings};
 use orchestrator_activities::prover::{ApiKey, AtlanticConfig};
 use orchestrator_activities::settlement::{FeePolicy, L1PrivateKey, SettlementConfig, SidecarKind};
@@ -77,6 +78,10 @@ pub struct WorkerArgs {
     /// L1 blocks on top of the including block before a settlement counts as confirmed.
     #[arg(long, env = "ORCHESTRATOR_L1_CONFIRMATIONS", default_value_t = 3)]
     pub confirmations: u64,
+    /// Gas limit of an update sent while the previous block's update is still pending, when
+    /// gas cannot be estimated on the latest state.
+    #[arg(long, env = "ORCHESTRATOR_L1_IN_FLIGHT_GAS_LIMIT", default_value_t = 1_500_000)]
+    pub in_flight_gas_limit: u64,
 }
 
 fn parse_url(value: &str, setting: &str) -> anyhow::Result<url::Url> {
@@ -118,13 +123,23 @@ impl WorkerArgs {
         }
         let snos = match &self.snos_command {
             Some(command) => {
-                let command: Vec<String> = command.split_whitespace().map(str::to_string).collect();
-                if command.is_empty() {
+                let mut words = command.split_whitespace().map(str::to_string);
+                let Some(program) = words.next() else {
                     bail!("ORCHESTRATOR_SNOS_COMMAND is empty; unset it to use the embedded program");
-                }
-                SnosSettings::External { command, timeout: Duration::from_secs(self.snos_timeout_secs) }
+                };
+                SnosRunnerConfig::External(ExternalConfig {
+                    program: PathBuf::from(program),
+                    args: words.collect(),
+                    rpc_url: self.madara_rpc_url.clone(),
+                    timeout: Duration::from_secs(self.snos_timeout_secs),
+                    work_dir: None,
+                })
             }
-            None => SnosSettings::InProcess { program: self.snos_program.clone(), layout: self.snos_layout.clone() },
+            None => SnosRunnerConfig::InProcess(InProcessConfig {
+                program_path: self.snos_program.clone(),
+                layout: self.snos_layout.clone(),
+                ..InProcessConfig::default()
+            }),
         };
         Ok(PipelineConfig {
             chain_id: self.chain_id,
@@ -144,6 +159,7 @@ impl WorkerArgs {
                 private_key,
                 fact_registry,
                 confirmations: self.confirmations,
+                in_flight_gas_limit: self.in_flight_gas_limit,
             },
         })
     }

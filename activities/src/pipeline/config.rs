@@ -6,8 +6,8 @@
 
 use crate::prover::AtlanticConfig;
 use crate::settlement::{L1PrivateKey, SettlementConfig};
+use crate::snos::SnosRunnerConfig;
 use alloy::primitives::Address;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// How the DA stage encodes state diffs.
@@ -18,26 +18,6 @@ pub struct DaSettings {
     pub stateful_compression: bool,
     /// Maximum blobs per block; more is an error that fails the block.
     pub max_blobs: usize,
-}
-
-/// Which SNOS runner the SNOS stage uses.
-#[derive(Debug, Clone)]
-pub enum SnosSettings {
-    /// An operator-provided command; `{block}`, `{rpc_url}` and `{output}` in the arguments
-    /// are replaced, and the command must write a Cairo PIE zip to `{output}`.
-    External {
-        /// Program and arguments.
-        command: Vec<String>,
-        /// Time limit of one run.
-        timeout: Duration,
-    },
-    /// The embedded stand-in program run in cairo-vm, or another compiled Cairo 0 program.
-    InProcess {
-        /// Compiled program JSON; `None` uses the embedded stand-in.
-        program: Option<PathBuf>,
-        /// Cairo layout, for example `all_cairo`.
-        layout: String,
-    },
 }
 
 /// Prover client settings.
@@ -58,6 +38,9 @@ pub struct L1Settings {
     pub fact_registry: Address,
     /// Blocks on top of the including block before a settlement counts as confirmed.
     pub confirmations: u64,
+    /// Gas limit of an update sent while the previous block's update is not mined yet, when
+    /// `eth_estimateGas` cannot be used because it runs on the latest state.
+    pub in_flight_gas_limit: u64,
 }
 
 /// Everything the pipeline activities need.
@@ -73,8 +56,8 @@ pub struct PipelineConfig {
     pub artifact_store: String,
     /// DA stage.
     pub da: DaSettings,
-    /// SNOS stage.
-    pub snos: SnosSettings,
+    /// SNOS stage: the external command or the in-process program.
+    pub snos: SnosRunnerConfig,
     /// Proving stage.
     pub prover: ProverSettings,
     /// Settlement stage.

@@ -40,6 +40,10 @@ pub struct PipelineActivitiesImpl {
     store: ArtifactStore,
     prover: AtlanticClient,
     settlement: SettlementClient,
+    /// Same account with a fixed gas limit, for blocks whose predecessor is still in flight:
+    /// gas estimation runs on the latest L1 state, where the contract would still reject them.
+    settlement_in_flight: SettlementClient,
+    snos: crate::snos::ConfiguredRunner,
 }
 
 impl std::fmt::Debug for PipelineActivitiesImpl {
@@ -55,7 +59,11 @@ impl PipelineActivitiesImpl {
         let store = ArtifactStore::from_url(&config.artifact_store)?;
         let prover = AtlanticClient::new(config.prover.atlantic.clone())?;
         let settlement = SettlementClient::new(config.l1.settlement.clone(), config.l1.private_key.clone());
-        Ok(Self { config, source, store, prover, settlement })
+        let mut in_flight_config = config.l1.settlement.clone();
+        in_flight_config.fees.gas_limit = Some(config.l1.in_flight_gas_limit);
+        let settlement_in_flight = SettlementClient::new(in_flight_config, config.l1.private_key.clone());
+        let snos = crate::snos::ConfiguredRunner::new(config.snos.clone())?;
+        Ok(Self { config, source, store, prover, settlement, settlement_in_flight, snos })
     }
 
     fn check_chain(&self, chain_id: &str) -> Result<(), ActivityError> {
@@ -231,8 +239,14 @@ impl PipelineActivitiesImpl {
     async fn settle_send(self: Arc<Self>, _ctx: ActivityContext, input: SettleInput) -> Result<SendOutcome, ActivityError> {
         self.check_chain(&input.chain_id)?;
         let update = self.prepare_update(&input.program_output, &input.blobs).await?;
+        let state = self.settlement.read_state().await.map_err(settlement_error)?;
+        let predecessor_mined = match state.block_number {
+            Some(settled) => settled + 1 >= input.block_number,
+            None => input.block_number == 0,
+        };
+        let client = if predecessor_mined { &self.settlement } else { &self.settlement_in_flight };
         let outcome = match &input.replace {
-            None => self.settlement.send_update(&update, None).await,
+            None => client.send_update(&update, None).await,
             Some(previous) => {
                 let previous = settlement::SentTx {
                     tx_hash: parse_tx_hash(&previous.tx_hash)?,
@@ -244,7 +258,7 @@ impl PipelineActivitiesImpl {
                         ..Default::default()
                     },
                 };
-                self.settlement.replace(&update, &previous).await
+                client.replace(&update, &previous).await
             }
         }
         .map_err(settlement_error)?;
@@ -288,6 +302,11 @@ impl PipelineActivitiesImpl {
         let verification = self.settlement.verify(&output).await.map_err(settlement_error)?;
         let settled = matches!(verification, settlement::Verification::Settled | settlement::Verification::Superseded { .. });
         if let settlement::Verification::Mismatch { expected, found } = &verification {
+            // Behind the previous block: earlier updates in flight are not mined yet.
+            let behind = found.block_number.is_none_or(|settled| settled + 1 < input.block_number);
+            if behind {
+                return Ok(ConfirmOutcome::Pending);
+            }
             return Err(permanent(
                 format!("core contract holds {found:?}, neither the previous nor the new state {expected:?} of the program output"),
                 "StateMismatch",
