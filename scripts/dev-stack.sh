@@ -45,7 +45,7 @@ wait_for() { # name, command that succeeds once the service answers
         running "$name" || { echo "$name exited; see $stack/logs/$name.log" >&2; tail -20 "$stack/logs/$name.log" >&2; exit 1; }
         sleep 0.5
     done
-    echo "$name did not answer within 60 s; see $stack/logs/$name.log" >&2
+    echo "$name did not respond within 60 s; see $stack/logs/$name.log" >&2
     exit 1
 }
 

@@ -1,6 +1,6 @@
 //! Block source: reads blocks, state updates and state from a Starknet node over JSON-RPC.
 //!
-//! Requests are plain JSON-RPC over reqwest, and answers are parsed by
+//! Requests are plain JSON-RPC over reqwest, and responses are parsed by
 //! [`crate::da::state_update`], which accepts the field sets of RPC 0.6 to 0.10. starknet-rs
 //! 0.17's typed provider targets one spec version, and starknet-devnet 0.10 already speaks a
 //! newer one, so typed parsing would break on the node the project tests against.
@@ -15,7 +15,7 @@ use std::time::Duration;
 /// Errors of the block source.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    /// The node could not be reached or answered with an HTTP error; worth retrying.
+    /// The node could not be reached or returned an HTTP error, so a retry may succeed.
     #[error("Starknet RPC {url} request {method} failed: {message}")]
     Transport {
         /// Node URL without credentials.
@@ -33,7 +33,7 @@ pub enum SourceError {
         /// Latest final block the node reported, if known.
         latest: Option<u64>,
     },
-    /// The node answered with a JSON-RPC error.
+    /// The node returned a JSON-RPC error.
     #[error("Starknet RPC {method} returned error {code}: {message}")]
     Rpc {
         /// JSON-RPC method.
@@ -50,13 +50,13 @@ pub enum SourceError {
         method: &'static str,
         /// Block concerned.
         block: u64,
-        /// What is wrong.
+        /// Description of the problem.
         message: String,
     },
 }
 
 impl SourceError {
-    /// Whether a retry may succeed.
+    /// Returns whether a retry may succeed.
     pub fn is_retryable(&self) -> bool {
         !matches!(self, SourceError::Malformed { .. })
     }
@@ -143,11 +143,11 @@ impl BlockSource {
             return Err(transport(format!("HTTP {status}: {}", truncate(&text, 200))));
         }
         let parsed: RpcResponse = serde_json::from_str(&text)
-            .map_err(|e| transport(format!("answer is not JSON-RPC ({e}): {}", truncate(&text, 200))))?;
+            .map_err(|e| transport(format!("response is not JSON-RPC ({e}): {}", truncate(&text, 200))))?;
         if let Some(error) = parsed.error {
             return Err(SourceError::Rpc { method, code: error.code, message: error.message });
         }
-        parsed.result.ok_or_else(|| transport("answer has neither result nor error".to_string()))
+        parsed.result.ok_or_else(|| transport("response has neither result nor error".to_string()))
     }
 
     /// Number of the latest block the node considers final (not pre-confirmed).
@@ -234,7 +234,7 @@ impl BlockSource {
         }
     }
 
-    /// A [`StateReader`] over the state at `block`.
+    /// Returns a [`StateReader`] over the state at `block`.
     pub fn state_at(&self, block: u64) -> StateAt<'_> {
         StateAt { source: self, block }
     }

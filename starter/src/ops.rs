@@ -101,7 +101,7 @@ pub async fn ensure_sequencer(client: &Client, chain_id: &str, max_in_flight: u3
     Ok(())
 }
 
-/// What `start` did with one block.
+/// Result of `start` for one block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartOutcome {
     /// A new run was started.

@@ -32,7 +32,7 @@ async fn day_long_proof_skips_time() {
 
     let chain = "slow-prover";
     let world = FakeWorld::default();
-    // 24 polls an hour apart: the prover answers DONE after a day of workflow time.
+    // 24 polls an hour apart: the prover reports DONE after a day of workflow time.
     world.with_chain(chain, |c| {
         c.settled = Some(0);
         c.prover_polls_needed = 24;

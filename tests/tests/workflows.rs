@@ -67,6 +67,7 @@ async fn pipeline_on_dev_server() {
 
     blocks_settle_in_order(&client, &world).await;
     failed_block_holds_back_later_blocks(&client, &world).await;
+    proving_deadline_waits_for_operator(&client, &world).await;
 
     if std::env::var_os("ORCHESTRATOR_RECORD_HISTORIES").is_some() {
         record_histories(&client).await;
@@ -74,6 +75,46 @@ async fn pipeline_on_dev_server() {
 
     drop(_worker);
     env.shutdown().await.expect("stop the dev server");
+}
+
+async fn proving_deadline_waits_for_operator(client: &Client, world: &FakeWorld) {
+    use orchestrator_workflows::BlockWorkflow;
+    use orchestrator_workflows::types::block_workflow_id;
+    use temporalio_client::WorkflowSignalOptions;
+
+    let chain = "slow";
+    world.with_chain(chain, |c| {
+        c.settled = Some(0);
+        c.prover_polls_needed = u32::MAX;
+    });
+    let mut settings = fast_settings();
+    settings.proving.deadline_secs = 2;
+    ops::ensure_sequencer(client, chain, 1).await.expect("start sequencer");
+    ops::start_block(client, chain, 1, &settings, BlockProgress::default()).await.expect("start block");
+
+    // Past the deadline the block neither fails nor resubmits: it waits for an operator.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let status = ops::block_status(client, chain, 1).await.expect("status");
+        if status.waiting_for.as_deref().is_some_and(|w| w.contains("extend_proving_deadline")) {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "block never reported the proving deadline: {status:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(status.stage, Stage::Proving);
+    assert_eq!(status.prover_resubmits, 0);
+    world.with_chain(chain, |c| assert_eq!(c.prover_posts.values().sum::<u32>(), 1));
+
+    // The prover finishes; the operator extends the deadline and the block settles.
+    world.with_chain(chain, |c| c.prover_polls_needed = 0);
+    let handle = client.get_workflow_handle::<BlockWorkflow>(block_workflow_id(chain, 1));
+    handle
+        .signal(BlockWorkflow::extend_proving_deadline, 3_600, WorkflowSignalOptions::default())
+        .await
+        .expect("signal extend_proving_deadline");
+    wait_for_stage(client, chain, 1, Stage::Settled).await;
+    world.with_chain(chain, |c| assert_eq!(c.prover_posts.values().sum::<u32>(), 1));
 }
 
 /// Writes the histories the replay tests read; run once on purpose after a workflow change.

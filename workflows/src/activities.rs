@@ -69,7 +69,7 @@ impl PipelineActivities {
         unimplemented!()
     }
 
-    /// Computes the PIE's fact and checks that the L1 fact registry holds it.
+    /// Computes the PIE's fact and checks that the L1 fact registry contains it.
     #[activity(name = "fact_check")]
     pub fn fact_check(input: FactCheckInput) -> Result<FactCheckOutput, ActivityError> {
         unimplemented!()

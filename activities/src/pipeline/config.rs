@@ -10,7 +10,7 @@ use crate::snos::SnosRunnerConfig;
 use alloy::primitives::Address;
 use std::time::Duration;
 
-/// How the DA stage encodes state diffs.
+/// Settings of the DA stage.
 #[derive(Debug, Clone)]
 pub struct DaSettings {
     /// Whether Starknet 0.13.4+ blocks use stateful compression (aliases read from contract

@@ -1,8 +1,8 @@
 //! Mapping of library errors to Temporal activity failures.
 //!
-//! A retryable error becomes a retryable application failure (Temporal retries it with the
-//! stage's policy); any other becomes a non-retryable one, which fails the block with the
-//! message. The failure type is the error's class, so operators can filter on it.
+//! A retryable error becomes a retryable application failure, which Temporal retries with the
+//! stage's policy. Any other error becomes a non-retryable failure, which fails the block with
+//! the message. The failure type is the error's class, so operators can filter on it.
 
 use temporalio_common::error::ApplicationFailure;
 use temporalio_sdk::activities::ActivityError;
@@ -21,7 +21,7 @@ pub fn failure(message: String, failure_type: &str, retryable: bool) -> Activity
     ActivityError::application(failure)
 }
 
-/// A permanent failure: the block fails with this message.
+/// Builds a permanent failure, which fails the block with this message.
 pub fn permanent(error: impl std::fmt::Display, failure_type: &str) -> ActivityError {
     failure(error.to_string(), failure_type, false)
 }
