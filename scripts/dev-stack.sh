@@ -19,8 +19,11 @@ stack=$ORCHESTRATOR_TOOLS/stack
 bin=$ORCHESTRATOR_TOOLS/bin
 mkdir -p "$stack/logs" "$stack/run" "$stack/artifacts"
 
-# The first anvil account: a well-known development key, never used outside local chains.
+# The first two anvil accounts: well-known development keys, never used outside local chains.
+# The worker settles with the first; the local prover registers facts with the second, so the
+# two never compete for nonces.
 anvil_key=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+prover_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 export TEMPORAL_ADDRESS=127.0.0.1:7233
 export ORCHESTRATOR_CHAIN_ID=${ORCHESTRATOR_CHAIN_ID:-devnet}
 export MADARA_ORCHESTRATOR_MADARA_RPC_URL=http://127.0.0.1:5050/rpc
@@ -55,13 +58,8 @@ rpc() { # url, method, params
 }
 
 devnet_bin() {
-    local devnet=$ORCHESTRATOR_CACHE/devnet/bin/starknet-devnet
-    if [ ! -x "$devnet" ]; then
-        echo "building starknet-devnet 0.10.1 into $ORCHESTRATOR_CACHE/devnet (once; about 20 minutes on 2 cores)" >&2
-        CARGO_TARGET_DIR=$ORCHESTRATOR_CACHE/devnet-target \
-            cargo install --locked starknet-devnet --version 0.10.1 --root "$ORCHESTRATOR_CACHE/devnet" >&2
-    fi
-    echo "$devnet"
+    "$root/scripts/install-devnet.sh" >&2
+    echo "$ORCHESTRATOR_CACHE/devnet/bin/starknet-devnet"
 }
 
 up() {
@@ -78,7 +76,8 @@ up() {
     start anvil "$bin/anvil" --host 127.0.0.1 --port 8545 --hardfork prague --block-time 1
     wait_for anvil rpc http://127.0.0.1:8545 eth_blockNumber '[]'
     echo "$anvil_key" >"$stack/l1.key"
-    chmod 600 "$stack/l1.key"
+    echo "$prover_key" >"$stack/prover.key"
+    chmod 600 "$stack/l1.key" "$stack/prover.key"
 
     start devnet "$(devnet_bin)" --host 127.0.0.1 --port 5050 --seed 42 --block-generation-on transaction
     wait_for devnet rpc http://127.0.0.1:5050/rpc starknet_blockNumber '[]'
@@ -100,7 +99,7 @@ up() {
     echo "contracts: $(cat "$stack/contracts.json")"
 
     start prover "$orchestrator" prover serve --listen 127.0.0.1:8090 \
-        --l1-rpc-url http://127.0.0.1:8545 --l1-private-key-file "$stack/l1.key" \
+        --l1-rpc-url http://127.0.0.1:8545 --l1-private-key-file "$stack/prover.key" \
         --fact-registry "$ORCHESTRATOR_FACT_REGISTRY_ADDRESS" --state-file "$stack/prover.json"
     wait_for prover curl -sf http://127.0.0.1:8090/_local/stats
 

