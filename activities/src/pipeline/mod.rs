@@ -7,7 +7,9 @@
 //!   already stored with the same hash;
 //! - the prover submission looks up the block's dedup id before posting;
 //! - the settlement send reads the core contract first and sends nothing for a settled block,
-//!   and a replacement reuses the recorded nonce.
+//!   and a replacement reuses the recorded nonce;
+//! - the settlement send records the signed transaction as a heartbeat detail before
+//!   broadcasting it, and a retry resumes that transaction instead of signing at a new nonce.
 
 pub mod config;
 mod errors;
@@ -29,6 +31,8 @@ use orchestrator_workflows::types::{
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use temporalio_client::{ActivityIdentifier, RpcOptions};
+use temporalio_common::protos::TaskToken;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tracing::info;
@@ -143,6 +147,137 @@ fn parse_tx_hash(text: &str) -> Result<B256, ActivityError> {
     text.parse().map_err(|e| permanent(format!("invalid transaction hash {text:?}: {e}"), "InvalidInput"))
 }
 
+/// Rebuilds the transaction to replace from its workflow record. The gas limit is not recorded,
+/// so the replacement takes the fresh estimate.
+fn previous_tx(previous: &L1Attempt) -> Result<settlement::SentTx, ActivityError> {
+    Ok(settlement::SentTx {
+        tx_hash: parse_tx_hash(&previous.tx_hash)?,
+        nonce: previous.nonce,
+        fees: settlement::TxFees {
+            max_fee_per_gas: previous.max_fee_per_gas,
+            max_priority_fee_per_gas: previous.max_priority_fee_per_gas,
+            max_fee_per_blob_gas: previous.max_fee_per_blob_gas,
+            ..Default::default()
+        },
+    })
+}
+
+fn sent_outcome(input: &SettleInput, sent: &settlement::SentTx) -> SendOutcome {
+    info!(
+        chain_id = %input.chain_id,
+        block_number = input.block_number,
+        tx_hash = %sent.tx_hash,
+        nonce = sent.nonce,
+        "settlement transaction sent"
+    );
+    SendOutcome::Sent(attempt_of(sent))
+}
+
+/// Returns the transaction that an earlier attempt of `settle_send` signed, from the heartbeat
+/// details it recorded before broadcasting, or `None` on a first attempt.
+fn recorded_send(ctx: &ActivityContext) -> Result<Option<settlement::SentTx>, ActivityError> {
+    ctx.heartbeat_details()
+        .deserialize::<settlement::SentTx>()
+        .map_err(|e| {
+            permanent(
+                format!(
+                    "heartbeat details of the previous settle_send attempt are not a recorded \
+                     transaction: {e}; check the settlement account's pending transactions \
+                     before settling this block again"
+                ),
+                "InvalidHeartbeatDetails",
+            )
+        })
+}
+
+/// Records the signed transaction as the activity's heartbeat details and waits until the
+/// Temporal server has stored them, so that a retry after a crash during the broadcast finds
+/// the transaction. On failure nothing is broadcast.
+///
+/// `ActivityContext::record_heartbeat` keeps the details for the attempt's failure report but
+/// does not wait for the server. SDK core 0.10 sends the first heartbeat of an attempt in the
+/// background and throttles later ones to 0.8 of the heartbeat timeout, or 30 s without one.
+/// So the details also go in an acknowledged `RecordActivityTaskHeartbeat` call through the
+/// worker's client, which the broadcast waits for.
+async fn record_signed(
+    ctx: &ActivityContext,
+    sent: &settlement::SentTx,
+) -> Result<(), ActivityError> {
+    ctx.record_heartbeat(*sent).await.map_err(|e| {
+        permanent(
+            format!(
+                "encoding transaction {} as heartbeat details failed: {e}",
+                sent.tx_hash
+            ),
+            "HeartbeatEncoding",
+        )
+    })?;
+    if ctx.info().is_local {
+        // A local activity has no heartbeat details on the server, so its retries start afresh.
+        return Ok(());
+    }
+    // NOTE: `ActivityContext::client` panics when the worker was not built from a Temporal
+    // client. The worker binary always builds it from one.
+    let task_token = TaskToken::from(ctx.info().task_token.clone());
+    ctx.client()
+        .get_async_activity_handle(ActivityIdentifier::from_task_token(task_token))
+        .heartbeat(Some(*sent), RpcOptions::default())
+        .await
+        .map_err(|e| {
+            errors::failure(
+                format!(
+                    "recording signed transaction {} (nonce {}) in the Temporal server failed: \
+                     {e}; it was not broadcast, and the next attempt signs it again at the \
+                     same nonce",
+                    sent.tx_hash, sent.nonce
+                ),
+                "HeartbeatFailed",
+                true,
+            )
+        })?;
+    Ok(())
+}
+
+/// Handles a broadcast rejected with "nonce too low": the nonce was mined, maybe by this
+/// update's own transaction. Returns the transaction if the node has it, `AlreadySettled` if the
+/// contract stores the block, and otherwise a retryable failure. The retry then finds the nonce
+/// mined and signs a new transaction at the pending nonce.
+async fn resolve_nonce_consumed(
+    client: &SettlementClient,
+    update: &settlement::StateUpdate,
+    signed: &settlement::SignedUpdate,
+    sender: alloy::primitives::Address,
+    nonce: u64,
+) -> Result<SendOutcome, ActivityError> {
+    if client
+        .is_transaction_known(signed.tx_hash)
+        .await
+        .map_err(settlement_error)?
+    {
+        return Ok(SendOutcome::Sent(attempt_of(&signed.sent())));
+    }
+    let block_number = update.program_output().new_block_number();
+    let state = client.read_state().await.map_err(settlement_error)?;
+    if state
+        .block_number
+        .is_some_and(|settled| settled >= block_number)
+    {
+        info!(
+            block_number,
+            nonce, "nonce used by another transaction and the block is settled"
+        );
+        return Ok(SendOutcome::AlreadySettled);
+    }
+    Err(errors::failure(
+        format!(
+            "nonce {nonce} of {sender} was used by another transaction and block {block_number} is \
+             not settled; the next attempt signs a new transaction at the pending nonce"
+        ),
+        "SettlementNonceUsed",
+        true,
+    ))
+}
+
 // The macro adds one associated constant per activity; the worker registers the whole set.
 #[allow(dead_code)]
 #[activities]
@@ -235,44 +370,86 @@ impl PipelineActivitiesImpl {
         Ok(FactCheckOutput { fact: format!("{:#x}", info.fact), registered })
     }
 
+    /// Signs the block's state update, records the signed transaction as a heartbeat detail,
+    /// then broadcasts it. A retry that finds the record resumes that transaction (see
+    /// [`SettlementClient::resume`]) instead of signing a second one at the next nonce.
     #[activity(definition = definitions::SettleSend)]
-    async fn settle_send(self: Arc<Self>, _ctx: ActivityContext, input: SettleInput) -> Result<SendOutcome, ActivityError> {
+    pub async fn settle_send(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: SettleInput,
+    ) -> Result<SendOutcome, ActivityError> {
         self.check_chain(&input.chain_id)?;
-        let update = self.prepare_update(&input.program_output, &input.blobs).await?;
-        let state = self.settlement.read_state().await.map_err(settlement_error)?;
+        let update = self
+            .prepare_update(&input.program_output, &input.blobs)
+            .await?;
+        let state = self
+            .settlement
+            .read_state()
+            .await
+            .map_err(settlement_error)?;
         let predecessor_mined = match state.block_number {
             Some(settled) => settled + 1 >= input.block_number,
             None => input.block_number == 0,
         };
-        let client = if predecessor_mined { &self.settlement } else { &self.settlement_in_flight };
-        let outcome = match &input.replace {
-            None => client.send_update(&update, None).await,
-            Some(previous) => {
-                let previous = settlement::SentTx {
-                    tx_hash: parse_tx_hash(&previous.tx_hash)?,
-                    nonce: previous.nonce,
-                    fees: settlement::TxFees {
-                        max_fee_per_gas: previous.max_fee_per_gas,
-                        max_priority_fee_per_gas: previous.max_priority_fee_per_gas,
-                        max_fee_per_blob_gas: previous.max_fee_per_blob_gas,
-                        ..Default::default()
-                    },
-                };
-                client.replace(&update, &previous).await
+        let client = if predecessor_mined {
+            &self.settlement
+        } else {
+            &self.settlement_in_flight
+        };
+
+        let outcome = match recorded_send(&ctx)? {
+            Some(recorded) => {
+                info!(
+                    chain_id = %input.chain_id,
+                    block_number = input.block_number,
+                    attempt = ctx.info().attempt,
+                    tx_hash = %recorded.tx_hash,
+                    nonce = recorded.nonce,
+                    "resuming the settlement transaction of the previous attempt"
+                );
+                match client
+                    .resume(&update, &recorded)
+                    .await
+                    .map_err(settlement_error)?
+                {
+                    settlement::ResumeOutcome::Recorded(sent) => {
+                        return Ok(sent_outcome(&input, &sent));
+                    }
+                    settlement::ResumeOutcome::Signed(outcome) => outcome,
+                }
             }
+            None => match &input.replace {
+                None => client.sign_update(&update, None).await,
+                Some(previous) => {
+                    client
+                        .sign_replacement(&update, &previous_tx(previous)?)
+                        .await
+                }
+            }
+            .map_err(settlement_error)?,
+        };
+        let signed = match outcome {
+            settlement::SignOutcome::Signed(signed) => signed,
+            settlement::SignOutcome::AlreadySettled { .. } => {
+                return Ok(SendOutcome::AlreadySettled);
+            }
+            settlement::SignOutcome::FeeCapExceeded(exceeded) => {
+                return Ok(SendOutcome::FeeCapExceeded {
+                    required_wei: exceeded.max_total_fee_wei.to_string(),
+                    cap_wei: exceeded.cap_wei.to_string(),
+                });
+            }
+        };
+
+        record_signed(&ctx, &signed.sent()).await?;
+        match client.broadcast(&signed).await {
+            Ok(sent) => Ok(sent_outcome(&input, &sent)),
+            Err(settlement::SettlementError::NonceConsumed { sender, nonce }) => {
+                resolve_nonce_consumed(client, &update, &signed, sender, nonce).await
+            }
+            Err(error) => Err(settlement_error(error)),
         }
-        .map_err(settlement_error)?;
-        Ok(match outcome {
-            settlement::SendOutcome::Sent(sent) => {
-                info!(chain_id = %input.chain_id, block_number = input.block_number, tx_hash = %sent.tx_hash, nonce = sent.nonce, "settlement transaction sent");
-                SendOutcome::Sent(attempt_of(&sent))
-            }
-            settlement::SendOutcome::AlreadySettled { .. } => SendOutcome::AlreadySettled,
-            settlement::SendOutcome::FeeCapExceeded(exceeded) => SendOutcome::FeeCapExceeded {
-                required_wei: exceeded.max_total_fee_wei.to_string(),
-                cap_wei: exceeded.cap_wei.to_string(),
-            },
-        })
     }
 
     #[activity(definition = definitions::SettleConfirm)]

@@ -1,12 +1,18 @@
 //! Exactly-once primitives for settling a program output on the Starknet core contract: read
-//! the stored state, send or replace the blob transaction at a known nonce, follow it to
-//! confirmation, and verify the result.
+//! the stored state, sign the blob transaction at a known nonce, broadcast it, replace it,
+//! follow it to confirmation, and verify the result.
 //!
 //! Each primitive is one step a durable workflow can record. The nonce is the idempotency key,
-//! because only one transaction per nonce can be mined. A retried send at the same nonce
-//! returns the same hash when the fees are unchanged. While the first transaction is pending, a
-//! retry with other fees replaces it or is rejected as underpriced, depending on the node's
-//! replacement rule. Once a transaction with that nonce is mined, a retry fails with
+//! because only one transaction per nonce can be mined. Signing ([`SettlementClient::sign_update`])
+//! is separate from broadcasting ([`SettlementClient::broadcast`]) so that a caller can record
+//! the hash and nonce before the transaction can reach the network. A retry that finds such a
+//! record calls [`SettlementClient::resume`], which reports the recorded transaction if the node
+//! has it and otherwise signs again at the recorded nonce.
+//!
+//! Signing is deterministic (RFC 6979), so a retried signature at the same nonce with the same
+//! fees yields the same hash. While the first transaction is pending, a retry with other fees
+//! replaces it or is rejected as underpriced, depending on the node's replacement rule. Once a
+//! transaction with that nonce is mined, a broadcast fails with
 //! [`SettlementError::NonceConsumed`].
 
 use alloy::consensus::{
@@ -14,7 +20,7 @@ use alloy::consensus::{
 };
 use alloy::eips::{BlockId, BlockNumberOrTag, Encodable2718};
 use alloy::network::{TransactionBuilder, TxSignerSync};
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::transports::{RpcError, TransportError};
@@ -78,6 +84,93 @@ pub enum SendOutcome {
     FeeCapExceeded(FeeCapExceeded),
 }
 
+/// A signed state update transaction that has not necessarily been broadcast.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignedUpdate {
+    /// Transaction hash.
+    pub tx_hash: B256,
+    /// Nonce it was signed with.
+    pub nonce: u64,
+    /// Gas limit and fee caps it was signed with.
+    pub fees: TxFees,
+    /// EIP-2718 encoding in the network form, with the blob sidecar (128 KiB of blob data per blob plus commitments and proofs),
+    /// as `eth_sendRawTransaction` takes it.
+    pub raw: Bytes,
+}
+
+impl SignedUpdate {
+    /// Returns the hash, nonce and fees, which identify the transaction without its bytes.
+    pub fn sent(&self) -> SentTx {
+        SentTx {
+            tx_hash: self.tx_hash,
+            nonce: self.nonce,
+            fees: self.fees,
+        }
+    }
+}
+
+impl std::fmt::Debug for SignedUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedUpdate")
+            .field("tx_hash", &self.tx_hash)
+            .field("nonce", &self.nonce)
+            .field("fees", &self.fees)
+            .field("raw_len", &self.raw.len())
+            .finish()
+    }
+}
+
+/// Result of [`SettlementClient::sign_update`] and the other signing methods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignOutcome {
+    /// The transaction is signed and ready for [`SettlementClient::broadcast`].
+    Signed(SignedUpdate),
+    /// The contract already stores this block or a later one, so nothing was signed.
+    AlreadySettled {
+        /// Block number stored in the contract.
+        settled_block_number: u64,
+    },
+    /// The fee caps exceed the budget, so nothing was signed.
+    FeeCapExceeded(FeeCapExceeded),
+}
+
+/// Next step of a retried send, from what the node returns about the transaction that an
+/// earlier attempt signed and recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResumeStep {
+    /// The node has the recorded transaction, pending or mined: report it and sign nothing.
+    KeepRecorded,
+    /// The node does not have the recorded transaction and no transaction is mined at its
+    /// nonce: sign the update again at that nonce, so that at most one of the two is mined.
+    ResignAtRecordedNonce,
+    /// Another transaction was mined at the recorded nonce: unless the block is settled, sign
+    /// a new transaction at the pending nonce.
+    SignAtPendingNonce,
+}
+
+impl ResumeStep {
+    /// Chooses the step. `latest_nonce` is the sender's transaction count at the latest block,
+    /// so a transaction is mined at `recorded_nonce` exactly when `latest_nonce > recorded_nonce`.
+    pub fn decide(recorded_known: bool, recorded_nonce: u64, latest_nonce: u64) -> Self {
+        if recorded_known {
+            Self::KeepRecorded
+        } else if latest_nonce > recorded_nonce {
+            Self::SignAtPendingNonce
+        } else {
+            Self::ResignAtRecordedNonce
+        }
+    }
+}
+
+/// Result of [`SettlementClient::resume`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResumeOutcome {
+    /// The node has the recorded transaction, pending or mined. Nothing was signed.
+    Recorded(SentTx),
+    /// Result of signing again, at the recorded nonce or at the pending nonce.
+    Signed(SignOutcome),
+}
+
 /// Ethereum settlement client bound to one core contract and one signing key.
 #[derive(Clone, Debug)]
 pub struct SettlementClient {
@@ -136,70 +229,195 @@ impl SettlementClient {
     }
 
     /// Signs and sends the state update at `nonce`, or at the sender's pending nonce when
-    /// `None`.
-    ///
-    /// Sends nothing if the contract already stores the output's new block or a later one, and
-    /// signs nothing if the fee caps exceed [`FeePolicy::max_total_fee_wei`]. With no fixed gas
-    /// limit, gas estimation runs the update against the latest state first and returns
-    /// [`SettlementError::WouldRevert`] with the contract's reason if it would fail.
+    /// `None`: [`Self::sign_update`] followed by [`Self::broadcast`].
     ///
     /// # Errors
-    /// [`SettlementError::NonceConsumed`] when a mined transaction already uses the nonce: the
-    /// caller should check whether it was this update's. [`SettlementError::ReplacementUnderpriced`]
-    /// when another transaction with this nonce is pending.
+    /// Those of both steps.
     #[instrument(skip_all, fields(block_number = update.program_output().new_block_number()))]
     pub async fn send_update(
         &self,
         update: &StateUpdate,
         nonce: Option<u64>,
     ) -> Result<SendOutcome, SettlementError> {
-        if let Some(outcome) = self.already_settled(update.program_output()).await? {
-            return Ok(outcome);
-        }
-        let fees = self.estimate_fees(update).await?;
-        if let Err(exceeded) = check_fee_cap(&fees, self.config.fees.max_total_fee_wei) {
-            warn!(
-                max_total_fee_wei = exceeded.max_total_fee_wei,
-                cap_wei = exceeded.cap_wei,
-                "state update fee cap exceeded, not signing"
-            );
-            return Ok(SendOutcome::FeeCapExceeded(exceeded));
-        }
-        let nonce = match nonce {
-            Some(nonce) => nonce,
-            None => self.pending_nonce().await?,
-        };
-        let sent = self.sign_and_send(update, nonce, fees).await?;
-        Ok(SendOutcome::Sent(sent))
+        let outcome = self.sign_update(update, nonce).await?;
+        self.broadcast_outcome(outcome).await
     }
 
-    /// Sends the state update again at `previous.nonce`, with each of the three fee caps at
-    /// least twice the previous one (more if current fees call for it), so that nodes replace
-    /// the pending transaction.
-    ///
-    /// Like [`Self::send_update`], it sends nothing when the block is already settled and
-    /// signs nothing above the fee budget.
+    /// Sends the state update again at `previous.nonce` with every fee cap at least doubled:
+    /// [`Self::sign_replacement`] followed by [`Self::broadcast`].
     #[instrument(skip_all, fields(block_number = update.program_output().new_block_number(), tx_hash = %previous.tx_hash))]
     pub async fn replace(
         &self,
         update: &StateUpdate,
         previous: &SentTx,
     ) -> Result<SendOutcome, SettlementError> {
+        let outcome = self.sign_replacement(update, previous).await?;
+        self.broadcast_outcome(outcome).await
+    }
+
+    /// Signs the state update at `nonce`, or at the sender's pending nonce when `None`, without
+    /// sending it.
+    ///
+    /// Signs nothing if the contract already stores the output's new block or a later one, or
+    /// if the fee caps exceed [`FeePolicy::max_total_fee_wei`]. With no fixed gas limit, gas
+    /// estimation runs the update against the latest state first and returns
+    /// [`SettlementError::WouldRevert`] with the contract's reason if it would fail.
+    pub async fn sign_update(
+        &self,
+        update: &StateUpdate,
+        nonce: Option<u64>,
+    ) -> Result<SignOutcome, SettlementError> {
+        if let Some(outcome) = self.already_settled(update.program_output()).await? {
+            return Ok(outcome);
+        }
+        let fees = self.estimate_fees(update).await?;
+        if let Some(outcome) = fee_cap_outcome(&fees, &self.config.fees) {
+            return Ok(outcome);
+        }
+        let nonce = match nonce {
+            Some(nonce) => nonce,
+            None => self.pending_nonce().await?,
+        };
+        self.sign(update, nonce, fees)
+            .await
+            .map(SignOutcome::Signed)
+    }
+
+    /// Signs the state update at `previous.nonce`, with each of the three fee caps at least
+    /// twice the previous one (more if current fees call for it), so that nodes replace the
+    /// pending transaction.
+    ///
+    /// Like [`Self::sign_update`], it signs nothing when the block is already settled or the
+    /// fees exceed the budget.
+    pub async fn sign_replacement(
+        &self,
+        update: &StateUpdate,
+        previous: &SentTx,
+    ) -> Result<SignOutcome, SettlementError> {
         if let Some(outcome) = self.already_settled(update.program_output()).await? {
             return Ok(outcome);
         }
         let fresh = self.estimate_fees(update).await?;
         let fees = previous.fees.replacement(&fresh);
-        if let Err(exceeded) = check_fee_cap(&fees, self.config.fees.max_total_fee_wei) {
-            warn!(
-                max_total_fee_wei = exceeded.max_total_fee_wei,
-                cap_wei = exceeded.cap_wei,
-                "state update replacement fee cap exceeded, not signing"
-            );
-            return Ok(SendOutcome::FeeCapExceeded(exceeded));
+        if let Some(outcome) = fee_cap_outcome(&fees, &self.config.fees) {
+            return Ok(outcome);
         }
-        let sent = self.sign_and_send(update, previous.nonce, fees).await?;
-        Ok(SendOutcome::Sent(sent))
+        self.sign(update, previous.nonce, fees)
+            .await
+            .map(SignOutcome::Signed)
+    }
+
+    /// Signs the state update again at `recorded.nonce`, with each fee cap the larger of the
+    /// recorded one and the current estimate.
+    ///
+    /// When fees have not risen, the result is the recorded transaction itself (same bytes,
+    /// same hash), because signing is deterministic. Like [`Self::sign_update`], it signs
+    /// nothing when the block is already settled or the fees exceed the budget.
+    pub async fn resign(
+        &self,
+        update: &StateUpdate,
+        recorded: &SentTx,
+    ) -> Result<SignOutcome, SettlementError> {
+        if let Some(outcome) = self.already_settled(update.program_output()).await? {
+            return Ok(outcome);
+        }
+        let fresh = self.estimate_fees(update).await?;
+        let fees = fees_at_least(&recorded.fees, &fresh);
+        if let Some(outcome) = fee_cap_outcome(&fees, &self.config.fees) {
+            return Ok(outcome);
+        }
+        self.sign(update, recorded.nonce, fees)
+            .await
+            .map(SignOutcome::Signed)
+    }
+
+    /// Continues a send that an earlier attempt signed and recorded as `recorded`, possibly
+    /// without broadcasting it, and never signs a second transaction for the update at another
+    /// nonce while `recorded` may still be mined.
+    ///
+    /// The step follows [`ResumeStep::decide`]: the recorded transaction when the node has it,
+    /// else a signature at the recorded nonce while that nonce is not mined, else (another
+    /// transaction used the nonce) [`SignOutcome::AlreadySettled`] or a new signature at the
+    /// pending nonce. The caller broadcasts a [`SignOutcome::Signed`] result.
+    #[instrument(skip_all, fields(block_number = update.program_output().new_block_number(), tx_hash = %recorded.tx_hash, nonce = recorded.nonce))]
+    pub async fn resume(
+        &self,
+        update: &StateUpdate,
+        recorded: &SentTx,
+    ) -> Result<ResumeOutcome, SettlementError> {
+        let known = self.is_transaction_known(recorded.tx_hash).await?;
+        let latest_nonce = self.latest_nonce().await?;
+        let step = ResumeStep::decide(known, recorded.nonce, latest_nonce);
+        info!(
+            ?step,
+            known, latest_nonce, "resuming a recorded state update send"
+        );
+        match step {
+            ResumeStep::KeepRecorded => Ok(ResumeOutcome::Recorded(*recorded)),
+            ResumeStep::ResignAtRecordedNonce => self
+                .resign(update, recorded)
+                .await
+                .map(ResumeOutcome::Signed),
+            ResumeStep::SignAtPendingNonce => self
+                .sign_update(update, None)
+                .await
+                .map(ResumeOutcome::Signed),
+        }
+    }
+
+    /// Sends a signed transaction with `eth_sendRawTransaction`. A node that already has this
+    /// exact transaction ("already known") counts as success with the same hash.
+    ///
+    /// # Errors
+    /// [`SettlementError::NonceConsumed`] when a mined transaction already uses the nonce: the
+    /// caller should check whether the block is settled, because that transaction may be an
+    /// earlier one of this update. [`SettlementError::ReplacementUnderpriced`] when another
+    /// transaction with this nonce is pending.
+    #[instrument(skip_all, fields(tx_hash = %signed.tx_hash, nonce = signed.nonce))]
+    pub async fn broadcast(&self, signed: &SignedUpdate) -> Result<SentTx, SettlementError> {
+        if let Err(error) = self.provider.send_raw_transaction(&signed.raw).await {
+            self.classify_send_error(error, signed.nonce)?;
+        }
+        info!(
+            max_total_fee_wei = signed.fees.max_total_fee(),
+            "state update sent"
+        );
+        Ok(signed.sent())
+    }
+
+    /// Returns true if the node has the transaction, pending in its pool or mined.
+    pub async fn is_transaction_known(&self, tx_hash: B256) -> Result<bool, SettlementError> {
+        let transaction = self
+            .provider
+            .get_transaction_by_hash(tx_hash)
+            .await
+            .map_err(SettlementError::rpc("eth_getTransactionByHash"))?;
+        Ok(transaction.is_some())
+    }
+
+    /// Returns the sender's transaction count at the latest block: the nonce of its next
+    /// transaction to be mined.
+    pub async fn latest_nonce(&self) -> Result<u64, SettlementError> {
+        self.provider
+            .get_transaction_count(self.sender())
+            .latest()
+            .await
+            .map_err(SettlementError::rpc("eth_getTransactionCount"))
+    }
+
+    async fn broadcast_outcome(
+        &self,
+        outcome: SignOutcome,
+    ) -> Result<SendOutcome, SettlementError> {
+        match outcome {
+            SignOutcome::Signed(signed) => self.broadcast(&signed).await.map(SendOutcome::Sent),
+            SignOutcome::AlreadySettled {
+                settled_block_number,
+            } => Ok(SendOutcome::AlreadySettled {
+                settled_block_number,
+            }),
+            SignOutcome::FeeCapExceeded(exceeded) => Ok(SendOutcome::FeeCapExceeded(exceeded)),
+        }
     }
 
     async fn settled_block_number(&self) -> Result<Option<u64>, SettlementError> {
@@ -215,7 +433,7 @@ impl SettlementClient {
     async fn already_settled(
         &self,
         output: &ProgramOutput,
-    ) -> Result<Option<SendOutcome>, SettlementError> {
+    ) -> Result<Option<SignOutcome>, SettlementError> {
         let Some(settled) = self.settled_block_number().await? else {
             return Ok(None);
         };
@@ -226,7 +444,7 @@ impl SettlementClient {
             settled_block_number = settled,
             "block already settled, not sending"
         );
-        Ok(Some(SendOutcome::AlreadySettled {
+        Ok(Some(SignOutcome::AlreadySettled {
             settled_block_number: settled,
         }))
     }
@@ -295,12 +513,12 @@ impl SettlementClient {
         request
     }
 
-    async fn sign_and_send(
+    async fn sign(
         &self,
         update: &StateUpdate,
         nonce: u64,
         fees: TxFees,
-    ) -> Result<SentTx, SettlementError> {
+    ) -> Result<SignedUpdate, SettlementError> {
         let chain_id = self
             .provider
             .get_chain_id()
@@ -326,16 +544,12 @@ impl SettlementClient {
         let signed = tx.into_signed(signature);
         let tx_hash = *signed.hash();
         let raw = TxEnvelope::Eip4844(signed).encoded_2718();
-
-        match self.provider.send_raw_transaction(&raw).await {
-            Ok(_) => {}
-            Err(error) => self.classify_send_error(error, nonce)?,
-        }
-        info!(%tx_hash, nonce, max_total_fee_wei = fees.max_total_fee(), "state update sent");
-        Ok(SentTx {
+        debug!(%tx_hash, nonce, ?fees, "state update signed");
+        Ok(SignedUpdate {
             tx_hash,
             nonce,
             fees,
+            raw: raw.into(),
         })
     }
 
@@ -374,5 +588,83 @@ impl SettlementClient {
             });
         }
         Err(SettlementError::TransactionRejected { nonce, message })
+    }
+}
+
+/// Returns [`SignOutcome::FeeCapExceeded`] when `fees` exceed the policy's budget.
+fn fee_cap_outcome(fees: &TxFees, policy: &FeePolicy) -> Option<SignOutcome> {
+    let exceeded = check_fee_cap(fees, policy.max_total_fee_wei).err()?;
+    warn!(
+        max_total_fee_wei = exceeded.max_total_fee_wei,
+        cap_wei = exceeded.cap_wei,
+        "state update fee cap exceeded, not signing"
+    );
+    Some(SignOutcome::FeeCapExceeded(exceeded))
+}
+
+/// Returns each gas limit and fee cap as the larger of `recorded` and `fresh`, so that a
+/// re-signed transaction equals the recorded one unless the market has risen.
+fn fees_at_least(recorded: &TxFees, fresh: &TxFees) -> TxFees {
+    TxFees {
+        gas_limit: recorded.gas_limit.max(fresh.gas_limit),
+        max_fee_per_gas: recorded.max_fee_per_gas.max(fresh.max_fee_per_gas),
+        max_priority_fee_per_gas: recorded
+            .max_priority_fee_per_gas
+            .max(fresh.max_priority_fee_per_gas),
+        max_fee_per_blob_gas: recorded
+            .max_fee_per_blob_gas
+            .max(fresh.max_fee_per_blob_gas),
+        blob_gas: fresh.blob_gas,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_keeps_known_transaction() {
+        assert_eq!(ResumeStep::decide(true, 5, 9), ResumeStep::KeepRecorded);
+        assert_eq!(ResumeStep::decide(true, 5, 5), ResumeStep::KeepRecorded);
+    }
+
+    #[test]
+    fn resume_resigns_while_nonce_unmined() {
+        assert_eq!(
+            ResumeStep::decide(false, 5, 5),
+            ResumeStep::ResignAtRecordedNonce
+        );
+        // A gap below the recorded nonce (earlier transactions dropped) keeps the nonce too.
+        assert_eq!(
+            ResumeStep::decide(false, 5, 3),
+            ResumeStep::ResignAtRecordedNonce
+        );
+    }
+
+    #[test]
+    fn resume_signs_anew_after_nonce_mined() {
+        assert_eq!(
+            ResumeStep::decide(false, 5, 6),
+            ResumeStep::SignAtPendingNonce
+        );
+    }
+
+    #[test]
+    fn fees_at_least_keeps_recorded_when_market_falls() {
+        let recorded = TxFees::from_base_fees(10, 4, 2, 100_000, 1);
+        let fresh = TxFees::from_base_fees(8, 3, 2, 90_000, 1);
+        assert_eq!(fees_at_least(&recorded, &fresh), recorded);
+    }
+
+    #[test]
+    fn fees_at_least_follows_rising_market() {
+        let recorded = TxFees::from_base_fees(10, 4, 2, 100_000, 1);
+        let fresh = TxFees::from_base_fees(20, 3, 3, 120_000, 1);
+        let fees = fees_at_least(&recorded, &fresh);
+        assert_eq!(fees.max_fee_per_gas, fresh.max_fee_per_gas);
+        assert_eq!(fees.max_priority_fee_per_gas, 3);
+        assert_eq!(fees.max_fee_per_blob_gas, recorded.max_fee_per_blob_gas);
+        assert_eq!(fees.gas_limit, 120_000);
+        assert_eq!(fees.blob_gas, fresh.blob_gas);
     }
 }

@@ -27,8 +27,8 @@ pub use calldata::{
     encode_update_state_calldata,
 };
 pub use client::{
-    CORE_CONTRACT_ENV, DISABLE_PEERDAS_ENV, RPC_URL_ENV, SendOutcome, SentTx, SettlementClient,
-    SettlementConfig,
+    CORE_CONTRACT_ENV, DISABLE_PEERDAS_ENV, RPC_URL_ENV, ResumeOutcome, ResumeStep, SendOutcome,
+    SentTx, SettlementClient, SettlementConfig, SignOutcome, SignedUpdate,
 };
 pub use confirmation::{Confirmation, ConfirmedTx, Verification};
 pub use contracts::CoreState;
