@@ -199,6 +199,9 @@ fn recorded_send(ctx: &ActivityContext) -> Result<Option<settlement::SentTx>, Ac
 /// background and throttles later ones to 0.8 of the heartbeat timeout, or 30 s without one.
 /// So the details also go in an acknowledged `RecordActivityTaskHeartbeat` call through the
 /// worker's client, which the broadcast waits for.
+///
+/// The server keeps only the latest details, so any other heartbeat that `settle_send` sends
+/// must carry the recorded transaction forward.
 async fn record_signed(
     ctx: &ActivityContext,
     sent: &settlement::SentTx,

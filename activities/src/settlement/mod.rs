@@ -6,6 +6,9 @@
 //!    evaluations the output states, and builds the calldata and the sidecar.
 //! 2. [`SettlementClient::send_update`] signs and sends it at a nonce the caller records;
 //!    [`SettlementClient::replace`] re-sends at that nonce with every fee cap at least doubled.
+//!    A caller that can crash between the two steps uses [`SettlementClient::sign_update`],
+//!    records the hash and nonce, then calls [`SettlementClient::broadcast`]. Its retry calls
+//!    [`SettlementClient::resume`] with the record, so it never signs at a second nonce.
 //! 3. [`SettlementClient::check_confirmation`] follows the transaction until it is confirmed,
 //!    reverted or dropped, and [`SettlementClient::verify`] compares the contract's state with
 //!    the output.
