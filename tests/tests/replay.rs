@@ -14,13 +14,19 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowResult};
 use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 
+/// Reads a recorded history: a binary protobuf `History` message.
 fn history(file: &str) -> WorkflowHistory {
+    use prost::Message;
+    use temporalio_common::protos::temporal::api::history::v1::History;
+
     let path = workspace_root().join("tests/histories").join(file);
-    let json = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    WorkflowHistory::from_json(&json).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let history = History::decode(bytes.as_slice()).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
+    WorkflowHistory::from(history)
 }
 
-const HISTORIES: [&str; 4] = ["block-settled.json", "block-retried.json", "block-waited.json", "sequencer.json"];
+const HISTORIES: [&str; 4] =
+    ["block-settled.binpb", "block-retried.binpb", "block-waited.binpb", "sequencer.binpb"];
 
 #[tokio::test]
 async fn recorded_histories_replay() {
@@ -70,7 +76,7 @@ async fn changed_workflow_is_nondeterministic() {
             .build(),
     )
     .expect("replayer");
-    let result = replayer.replay_workflow(history("block-settled.json")).await;
+    let result = replayer.replay_workflow(history("block-settled.binpb")).await;
     let error = result.expect_err("a reordered workflow must fail replay");
     println!("replay rejected the changed workflow: {error}");
 }

@@ -118,20 +118,26 @@ async fn proving_deadline_waits_for_operator(client: &Client, world: &FakeWorld)
 }
 
 /// Writes the histories the replay tests read; run once on purpose after a workflow change.
+///
+/// Histories are stored as binary protobuf (`History` messages): the SDK's JSON form does not
+/// parse when serde_json's `arbitrary_precision` feature is on, which the workspace enables.
 async fn record_histories(client: &Client) {
     use orchestrator_workflows::types::{block_workflow_id, sequencer_workflow_id};
+    use prost::Message;
+    use temporalio_common::protos::temporal::api::history::v1::History;
+
     let dir = orchestrator_tests::workspace_root().join("tests/histories");
     std::fs::create_dir_all(&dir).expect("create tests/histories");
     let ids = [
-        ("block-settled.json", block_workflow_id("happy", 3)),
-        ("block-retried.json", block_workflow_id("ordering", 5)),
-        ("block-waited.json", block_workflow_id("ordering", 7)),
-        ("sequencer.json", sequencer_workflow_id("ordering")),
+        ("block-settled.binpb", block_workflow_id("happy", 3)),
+        ("block-retried.binpb", block_workflow_id("ordering", 5)),
+        ("block-waited.binpb", block_workflow_id("ordering", 7)),
+        ("sequencer.binpb", sequencer_workflow_id("ordering")),
     ];
     for (file, workflow_id) in ids {
         let handle = client.get_workflow_handle::<temporalio_client::UntypedWorkflow>(workflow_id);
-        let json = handle.fetch_history(Default::default()).to_json().await.expect("history JSON");
-        std::fs::write(dir.join(file), json).expect("write history");
+        let events = handle.fetch_history(Default::default()).into_events().await.expect("history events");
+        std::fs::write(dir.join(file), History { events }.encode_to_vec()).expect("write history");
     }
 }
 
