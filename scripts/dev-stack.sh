@@ -8,7 +8,9 @@
 #
 # Usage: scripts/dev-stack.sh up|down|status
 # `up` is idempotent: a service already running is kept. State, logs and the deployed
-# addresses live in $ORCHESTRATOR_TOOLS/stack (default .local/stack).
+# addresses live in $ORCHESTRATOR_TOOLS/stack (default .local/stack). `down` stops every
+# service and deletes that state, because anvil and devnet keep their chains in memory and a
+# later `up` starts both afresh.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -125,6 +127,8 @@ down() {
         fi
         rm -f "$stack/run/$name.pid"
     done
+    rm -rf "$stack"
+    echo "state in $stack deleted"
 }
 
 status() {

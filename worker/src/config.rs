@@ -24,7 +24,7 @@ pub struct WorkerArgs {
     #[arg(long, env = "ORCHESTRATOR_CHAIN_ID", default_value = "devnet")]
     pub chain_id: String,
     /// Starknet (Madara) node JSON-RPC URL.
-    #[arg(long, env = "MADARA_ORCHESTRATOR_MADARA_RPC_URL", default_value = "http://127.0.0.1:5050")]
+    #[arg(long, env = "MADARA_ORCHESTRATOR_MADARA_RPC_URL", default_value = "http://127.0.0.1:5050/rpc")]
     pub madara_rpc_url: String,
     /// Timeout of one node request, in seconds.
     #[arg(long, env = "ORCHESTRATOR_RPC_TIMEOUT_SECS", default_value_t = 30)]
