@@ -20,7 +20,7 @@ use orchestrator_activities::pipeline::{
 use orchestrator_activities::prover::local::{
     FactRegistrationConfig, LocalProverConfig, LocalProverStats, serve_with_shutdown,
 };
-use orchestrator_activities::prover::{ApiKey, AtlanticConfig, compute_fact_info_from_zip};
+use orchestrator_activities::prover::{ApiKey, AtlanticConfig};
 use orchestrator_activities::settlement::contracts::{
     CoreContractParams, DeployedContracts, InitialState, deploy_contracts,
 };
@@ -29,7 +29,7 @@ use orchestrator_activities::settlement::{
     decode_update_state_calldata,
 };
 use orchestrator_activities::snos::{
-    DaInput, InProcessConfig, InProcessRunner, SnosJob, SnosRunner, SnosRunnerConfig,
+    InProcessConfig, InProcessRunner, SnosRunnerConfig,
 };
 use orchestrator_activities::source::BlockSource;
 use orchestrator_activities::store::ArtifactStore;
@@ -82,22 +82,12 @@ fn felt_to_u256(felt: Felt) -> U256 {
 }
 
 /// Computes the program hash of the embedded SNOS stand-in, which the core contract binds
-/// facts to. The hash depends on the program only, so a run on a one-felt diff yields it.
+/// facts to.
 async fn standin_program_hash() -> U256 {
     let runner =
         InProcessRunner::new(InProcessConfig::default()).expect("load the SNOS stand-in program");
-    let job = SnosJob {
-        chain_id: "program-hash".to_string(),
-        block_number: 1,
-        block_hash: Felt::ONE,
-        prev_block_hash: Felt::ZERO,
-        prev_state_root: Felt::ZERO,
-        new_state_root: Felt::ONE,
-        da: DaInput::from_felts(1, vec![Felt::ONE]).expect("one-felt DA input"),
-    };
-    let output = runner.run(&job).await.expect("run the SNOS stand-in");
-    let info = compute_fact_info_from_zip(&output.pie_zip).expect("fact of the stand-in PIE");
-    felt_to_u256(info.program_hash)
+    let program_hash = runner.program_hash().await.expect("program hash of the SNOS stand-in");
+    felt_to_u256(program_hash)
 }
 
 /// The in-process local prover; [`LocalProver::stop`] shuts it down.

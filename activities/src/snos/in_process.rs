@@ -318,3 +318,23 @@ mod tests {
         assert_eq!(to_vm_felt(&felt).to_bytes_be(), felt.to_bytes_be());
     }
 }
+
+impl InProcessRunner {
+    /// Computes the program hash (bootloader hash chain) of the loaded program, which the
+    /// facts of its PIEs bind to and which the core contract is deployed with. The hash depends
+    /// on the program only, so one run on a one-felt diff yields it.
+    pub async fn program_hash(&self) -> anyhow::Result<Felt> {
+        let job = SnosJob {
+            chain_id: "program-hash".to_string(),
+            block_number: 1,
+            block_hash: Felt::ONE,
+            prev_block_hash: Felt::ZERO,
+            prev_state_root: Felt::ZERO,
+            new_state_root: Felt::ONE,
+            da: super::DaInput::from_felts(1, vec![Felt::ONE])?,
+        };
+        let output = self.run(&job).await?;
+        let info = crate::prover::compute_fact_info_from_zip(&output.pie_zip)?;
+        Ok(info.program_hash)
+    }
+}
