@@ -106,21 +106,13 @@ impl SettlementSequencer {
                 .await?;
             ctx.state_mut(|s| {
                 s.last_settled = settled;
-                // With no state on L1 the first block that becomes ready starts the sequence.
-                s.next_block = settled.map(|b| b + 1);
+                // With nothing settled on L1 the core contract accepts block 0 first.
+                s.next_block = Some(settled.map_or(0, |b| b + 1));
             });
         }
 
         loop {
-            ctx.wait_condition(|s| {
-                s.next_block.is_none() && !s.ready.is_empty() || s.grantable().is_some()
-            })
-            .await?;
-            ctx.state_mut(|s| {
-                if s.next_block.is_none() {
-                    s.next_block = s.ready.iter().next().copied();
-                }
-            });
+            ctx.wait_condition(|s| s.grantable().is_some()).await?;
             let Some(block) = ctx.state(|s| s.grantable()) else { continue };
             ctx.state_mut(|s| {
                 s.ready.remove(&block);
