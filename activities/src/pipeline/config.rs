@@ -44,7 +44,9 @@ pub struct L1Settings {
 }
 
 /// Everything the pipeline activities need.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the node URL without credentials or query, which may carry API keys.
+#[derive(Clone)]
 pub struct PipelineConfig {
     /// Chain this worker serves.
     pub chain_id: String,
@@ -62,4 +64,82 @@ pub struct PipelineConfig {
     pub prover: ProverSettings,
     /// Settlement stage.
     pub l1: L1Settings,
+}
+
+impl std::fmt::Debug for PipelineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineConfig")
+            .field("chain_id", &self.chain_id)
+            .field(
+                "madara_rpc_url",
+                &crate::source::redact_url(&self.madara_rpc_url),
+            )
+            .field("rpc_timeout", &self.rpc_timeout)
+            .field("artifact_store", &self.artifact_store)
+            .field("da", &self.da)
+            .field("snos", &self.snos)
+            .field("prover", &self.prover)
+            .field("l1", &self.l1)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prover::ApiKey;
+    use crate::settlement::{FeePolicy, SidecarKind};
+
+    const KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let rpc_url =
+            url::Url::parse("http://user:rpc-password@127.0.0.1:5050/rpc?apikey=rpc-secret")
+                .unwrap();
+        let l1_url = url::Url::parse("http://127.0.0.1:8545/?key=l1-secret").unwrap();
+        let config = PipelineConfig {
+            chain_id: "devnet".to_string(),
+            madara_rpc_url: rpc_url,
+            rpc_timeout: Duration::from_secs(1),
+            artifact_store: "file:///tmp/artifacts".to_string(),
+            da: DaSettings {
+                stateful_compression: false,
+                max_blobs: 6,
+            },
+            snos: SnosRunnerConfig::default(),
+            prover: ProverSettings {
+                atlantic: AtlanticConfig::new(
+                    url::Url::parse("http://127.0.0.1:8090").unwrap(),
+                    ApiKey::new("atlantic-secret", "test").unwrap(),
+                ),
+            },
+            l1: L1Settings {
+                settlement: SettlementConfig {
+                    rpc_url: l1_url,
+                    core_contract: Address::ZERO,
+                    sidecar_kind: SidecarKind::Eip4844,
+                    fees: FeePolicy::default(),
+                },
+                private_key: L1PrivateKey::parse(KEY, "test").unwrap(),
+                fact_registry: Address::ZERO,
+                confirmations: 3,
+                in_flight_gas_limit: 1_500_000,
+            },
+        };
+        let debug = format!("{config:?}");
+        for secret in [
+            "rpc-password",
+            "rpc-secret",
+            "l1-secret",
+            "atlantic-secret",
+            &KEY[2..],
+        ] {
+            assert!(
+                !debug.contains(secret),
+                "Debug output contains {secret}: {debug}"
+            );
+        }
+        assert!(debug.contains("devnet"));
+    }
 }

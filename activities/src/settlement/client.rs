@@ -46,7 +46,9 @@ pub const CORE_CONTRACT_ENV: &str = "MADARA_ORCHESTRATOR_L1_CORE_CONTRACT_ADDRES
 pub const DISABLE_PEERDAS_ENV: &str = "MADARA_ORCHESTRATOR_ETHEREUM_DISABLE_PEERDAS";
 
 /// Settlement client settings.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the RPC URL without credentials or query, which may carry API keys.
+#[derive(Clone)]
 pub struct SettlementConfig {
     /// Ethereum JSON-RPC endpoint.
     pub rpc_url: Url,
@@ -56,6 +58,17 @@ pub struct SettlementConfig {
     pub sidecar_kind: SidecarKind,
     /// Fee caps and budget.
     pub fees: FeePolicy,
+}
+
+impl std::fmt::Debug for SettlementConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SettlementConfig")
+            .field("rpc_url", &crate::source::redact_url(&self.rpc_url))
+            .field("core_contract", &self.core_contract)
+            .field("sidecar_kind", &self.sidecar_kind)
+            .field("fees", &self.fees)
+            .finish()
+    }
 }
 
 /// A state update transaction accepted by the node.
