@@ -25,4 +25,7 @@ fi
 
 cd "$root"
 # Two test threads: the suite starts servers of its own and the machine may have two cores.
-cargo test --workspace --locked --no-fail-fast "$@" -- --test-threads=2
+cargo test --workspace --locked --no-fail-fast "$@" -- --test-threads=2 \
+    --skip pipeline_settles_devnet_blocks
+
+cargo test --workspace --locked --test end_to_end "$@" -- --nocapture

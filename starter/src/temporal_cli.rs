@@ -27,7 +27,8 @@ pub struct StartArgs {
     #[arg(long, env = "ORCHESTRATOR_PIPELINE_SETTINGS")]
     pub settings: Option<PathBuf>,
     /// Maximum settlement transactions sent and not yet confirmed.
-    #[arg(long, env = "ORCHESTRATOR_MAX_IN_FLIGHT", default_value_t = 4)]
+    /// NOTE: values above 1 have shown spurious state-mismatch failures, under investigation.
+    #[arg(long, env = "ORCHESTRATOR_MAX_IN_FLIGHT", default_value_t = 1)]
     pub max_in_flight: u32,
 }
 
