@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the embedded defaults: brings up the local stack (scripts/dev-stack.sh),
-# sends transactions to starknet-devnet so blocks with real state diffs appear, starts a
-# block workflow for every new block, and prints progress until BLOCKS blocks (default 5)
-# are settled on anvil. The stack keeps running afterwards; `scripts/dev-stack.sh down`
+# Runs the main job on the embedded defaults. It brings up the local stack
+# (scripts/dev-stack.sh) and sends transactions to starknet-devnet so blocks with real state
+# diffs appear. Then it starts a block workflow for every new block and prints progress until
+# BLOCKS blocks (default 5) are settled on anvil. The stack keeps running afterwards; `scripts/dev-stack.sh down`
 # stops it.
 set -euo pipefail
 

@@ -43,7 +43,7 @@ pub enum SourceError {
         /// Error message.
         message: String,
     },
-    /// The answer does not have the expected shape: the block fails with this message.
+    /// The response does not have the expected shape, so the block fails with this message.
     #[error("malformed answer to {method} for block {block}: {message}")]
     Malformed {
         /// JSON-RPC method.

@@ -1,8 +1,8 @@
 //! Test implementations of the pipeline activities over an in-memory chain model.
 //!
-//! The model keeps what the real services would: the L1 core contract's last settled block
-//! (which accepts block N only on top of N−1, as the real contract does), the transactions
-//! sent per block and the prover queries per dedup id. Tests use it to check workflow logic
+//! The model keeps what the real services would. It stores the L1 core contract's last settled
+//! block, which accepts block N only on top of N−1 as the real contract does. It also counts
+//! the transactions sent per block and the prover queries per dedup id. Tests use it to check workflow logic
 //! (ordering, retries, exactly-once sends) without the cost of real DA, SNOS and proving; the
 //! shipped worker never registers it.
 

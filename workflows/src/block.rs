@@ -3,7 +3,7 @@
 //! The stages run in order: data availability, SNOS, proving, settlement. Each stage's output is
 //! kept in the workflow state (exposed by the `status` query), so a later run started by
 //! `retry` can skip what a failed run already finished. Settlement order across blocks is the
-//! settlement sequencer's job (see [`crate::sequencer`]): a block asks for its turn, sends its
+//! settlement sequencer's job (see [`crate::sequencer`]): a block requests its turn, sends its
 //! transaction when granted, and reports back.
 
 use crate::activities::{BlockRef, PipelineActivities, ProverPollInput, SnosInput};
@@ -119,7 +119,7 @@ impl BlockWorkflow {
     }
 }
 
-/// Why a stage stopped the pipeline.
+/// Reason a stage stopped the pipeline.
 enum StageError {
     /// The stage gave up: the block fails with this message.
     Failed { stage: Stage, message: String },

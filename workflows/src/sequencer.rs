@@ -11,8 +11,8 @@
 //! confirmation. Confirmation waits therefore overlap, and a block that fails before sending
 //! holds back only the blocks after it: they keep running their earlier stages and wait.
 //!
-//! A block that fails after its turn reports `block_failed`; the sequencer then hands the turn
-//! back to that block number, so `retry` of the block can send again.
+//! A block that fails after its turn reports `block_failed`. The sequencer then hands the turn
+//! back to that block number, so that `retry` of the block can send again.
 //! NOTE: transactions of later blocks already in flight when a block fails after sending will
 //! revert on the contract's previous-block check and fail those blocks too; they are re-run
 //! with `retry`.
@@ -45,7 +45,7 @@ pub struct SettlementSequencer {
 }
 
 impl SettlementSequencer {
-    /// The block that may be granted the turn now, if any.
+    /// Returns the block that may be granted the turn now, if any.
     fn grantable(&self) -> Option<u64> {
         let next = self.next_block?;
         // A block below the frontier re-runs after a failure or is already settled: its send
@@ -144,13 +144,13 @@ impl SettlementSequencer {
         }
     }
 
-    /// A block finished proving and asks for its settlement turn.
+    /// Records that a block finished proving and requests its settlement turn.
     #[signal(name = "block_ready")]
     pub fn block_ready(&mut self, _ctx: &mut SyncWorkflowContext<Self>, block: u64) {
         self.ready.insert(block);
     }
 
-    /// The granted block broadcast its transaction: the next block may send.
+    /// Records that the granted block broadcast its transaction, so the next block may send.
     #[signal(name = "block_sent")]
     pub fn block_sent(&mut self, _ctx: &mut SyncWorkflowContext<Self>, block: u64) {
         if self.granted == Some(block) {
@@ -162,7 +162,7 @@ impl SettlementSequencer {
         }
     }
 
-    /// A block's settlement is confirmed and verified on L1.
+    /// Records that a block's settlement is confirmed and verified on L1.
     #[signal(name = "block_confirmed")]
     pub fn block_confirmed(&mut self, _ctx: &mut SyncWorkflowContext<Self>, block: u64) {
         if self.granted == Some(block) {
@@ -176,7 +176,7 @@ impl SettlementSequencer {
         }
     }
 
-    /// A block failed after asking for its turn: hand the turn back to its number.
+    /// Records that a block failed after requesting its turn and hands the turn back to it.
     #[signal(name = "block_failed")]
     pub fn block_failed(&mut self, _ctx: &mut SyncWorkflowContext<Self>, block: u64) {
         if self.granted == Some(block) {

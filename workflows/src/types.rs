@@ -1,7 +1,7 @@
 //! Payloads that cross the workflow boundary: inputs, activity results and the block status.
 //!
 //! Everything here is serialized into Temporal history, so it stays small: artifacts (blobs,
-//! PIEs, proofs) travel as [`ArtifactRef`]s, never as bytes, and no type here holds a secret.
+//! PIEs, proofs) travel as [`ArtifactRef`]s, never as bytes, and no type here contains a secret.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -352,7 +352,7 @@ pub struct BlockStatus {
     pub stage: Stage,
     /// Stage that failed, when `stage` is `Failed`.
     pub failed_stage: Option<Stage>,
-    /// Why the block is waiting, when it waits on something other than its own work.
+    /// Reason the block is waiting, when it waits on something other than its own work.
     pub waiting_for: Option<String>,
     /// Activity attempts per stage, including retries.
     pub attempts: BTreeMap<String, u32>,
