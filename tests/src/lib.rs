@@ -5,6 +5,7 @@
 //! be overridden with `ORCHESTRATOR_TEMPORAL_BIN` and `ORCHESTRATOR_TEMPORAL_TEST_SERVER_BIN`.
 
 pub mod fake;
+pub mod stack;
 
 use std::path::PathBuf;
 use std::sync::mpsc;

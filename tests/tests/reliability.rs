@@ -1,0 +1,887 @@
+//! Reliability suite: crashes, restarts and faults on the real local stack.
+//!
+//! Every test starts its own stack (`orchestrator_tests::stack`): a Temporal dev server on a
+//! SQLite file, anvil with the contracts, starknet-devnet, the local prover and the
+//! `orchestrator-worker` binary as a child process. After the faults, each test checks the L1
+//! history: one successful `updateStateKzgDA` per block, in block order, and one prover
+//! submission per block. Each test prints one `reliability:` line with its totals.
+//!
+//! `RELIABILITY_SEED` replays the crash run's schedule of kills and restarts. Needs
+//! starknet-devnet (`scripts/install-devnet.sh`) besides the tools of `scripts/install-tools.sh`.
+
+use orchestrator_activities::prover::local::{FaultCount, FaultPlan};
+use orchestrator_tests::stack::{
+    ProxyFault, SplitMix64, Stack, StackOptions, WorkerProcess, anvil_rpc, fast_settings,
+    no_params, seed_from_env, worker_binary,
+};
+use orchestrator_workflows::types::Stage;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Blocks of the crash run.
+const CRASH_BLOCKS: u64 = 30;
+/// Worker kills of the crash run; at least ten are required.
+const CRASH_KILLS: u32 = 12;
+/// Maximum time the blocks of one test may take to settle after the faults end.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(600);
+
+fn options(chain: &str) -> StackOptions {
+    StackOptions {
+        chain: chain.to_string(),
+        ..StackOptions::default()
+    }
+}
+
+async fn start_stack(options: StackOptions) -> Stack {
+    Stack::start(options).await.expect("start the local stack")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_run_settles_every_block_once() {
+    let seed = seed_from_env();
+    println!("crash run seed {seed}; rerun with RELIABILITY_SEED={seed}");
+    let mut rng = SplitMix64::new(seed);
+    let mut stack = start_stack(options("crash")).await;
+    let blocks = stack
+        .mint_blocks(CRASH_BLOCKS)
+        .await
+        .expect("create devnet blocks");
+    stack
+        .start_blocks(blocks.clone(), &fast_settings())
+        .await
+        .expect("start the block workflows");
+
+    // The Temporal restart and the L1 outage each follow one kill chosen by the seed.
+    let temporal_restart_at = 2 + (rng.next_u64() % 5) as u32;
+    let outage_at = 7 + (rng.next_u64() % 4) as u32;
+    let outage_length = rng.duration_ms(5_000, 15_000);
+    let mut outage_until: Option<Instant> = None;
+    let started = Instant::now();
+
+    for kill in 1..=CRASH_KILLS {
+        let wait = rng.duration_ms(1_500, 6_000);
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            end_outage(&stack, &mut outage_until);
+            stack
+                .worker
+                .ensure_running()
+                .expect("restart an exited worker");
+        }
+        stack.worker.kill();
+        println!(
+            "{:>6.1} s  kill {kill}: worker killed with SIGKILL",
+            started.elapsed().as_secs_f64()
+        );
+        tokio::time::sleep(rng.duration_ms(0, 1_500)).await;
+        if kill == temporal_restart_at {
+            stack
+                .temporal
+                .restart()
+                .await
+                .expect("restart the Temporal dev server");
+            println!(
+                "{:>6.1} s  Temporal dev server killed and restarted on the same SQLite file",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        if kill == outage_at {
+            stack.l1_proxy.set_fault(ProxyFault::Refuse, None);
+            outage_until = Some(Instant::now() + outage_length);
+            println!(
+                "{:>6.1} s  anvil unreachable for {:.1} s",
+                started.elapsed().as_secs_f64(),
+                outage_length.as_secs_f64()
+            );
+        }
+        stack.worker.restart().expect("restart the worker");
+    }
+    while outage_until.is_some() {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        end_outage(&stack, &mut outage_until);
+    }
+    stack
+        .worker
+        .ensure_running()
+        .expect("restart an exited worker");
+
+    stack
+        .wait_until_settled(blocks.clone(), SETTLE_TIMEOUT)
+        .await
+        .expect("every block settles after the crashes");
+    let audit = stack
+        .audit(blocks.clone())
+        .await
+        .expect("read the L1 and prover history");
+    println!(
+        "reliability: crash run seed {seed}: {} blocks settled, {} worker kills, {} Temporal \
+         restarts, 1 L1 outage ({} connections refused), {} unexpected worker exits, {} \
+         duplicates, {:.0} s",
+        audit.settled_order().len(),
+        stack.worker.kills,
+        stack.temporal.restarts,
+        stack.l1_proxy.injected(),
+        stack.worker.unexpected_exits.len(),
+        audit.duplicates(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        stack.worker.kills >= 10,
+        "worker kills: {}",
+        stack.worker.kills
+    );
+    assert_eq!(stack.temporal.restarts, 1, "Temporal restarts");
+    assert!(
+        stack.l1_proxy.injected() > 0,
+        "no worker connection to anvil was refused"
+    );
+    audit.assert_exactly_once_in_order(blocks);
+}
+
+fn end_outage(stack: &Stack, outage_until: &mut Option<Instant>) {
+    if outage_until.is_some_and(|until| Instant::now() >= until) {
+        stack.l1_proxy.clear();
+        *outage_until = None;
+        println!("anvil reachable again");
+    }
+}
+
+/// Settles `count` new devnet blocks on a fresh stack without faults and checks them.
+async fn settle_new_blocks(stack: &Stack, count: u64) -> std::ops::RangeInclusive<u64> {
+    let blocks = stack
+        .mint_blocks(count)
+        .await
+        .expect("create devnet blocks");
+    stack
+        .start_blocks(blocks.clone(), &fast_settings())
+        .await
+        .expect("start the block workflows");
+    stack
+        .wait_until_settled(blocks.clone(), SETTLE_TIMEOUT)
+        .await
+        .expect("blocks settle");
+    blocks
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_503_and_timeouts_are_retried() {
+    let stack = start_stack(StackOptions {
+        rpc_timeout_secs: 2,
+        ..options("node-faults")
+    })
+    .await;
+
+    stack
+        .devnet_proxy
+        .set_fault(ProxyFault::ServiceUnavailable, Some(4));
+    let first = settle_new_blocks(&stack, 1).await;
+    let unavailable = stack.devnet_proxy.injected();
+    assert_eq!(unavailable, 4, "node connections answered with 503");
+
+    stack.devnet_proxy.set_fault(ProxyFault::Stall, Some(3));
+    let second = settle_new_blocks(&stack, 1).await;
+    let stalled = stack.devnet_proxy.injected() - unavailable;
+    assert_eq!(stalled, 3, "node connections left without an answer");
+
+    let blocks = *first.start()..=*second.end();
+    let audit = stack.audit(blocks.clone()).await.expect("read the history");
+    println!(
+        "reliability: node faults: 1 run, {} faults injected ({unavailable} HTTP 503, {stalled} \
+         stalled requests), {} blocks settled, {} duplicates",
+        unavailable + stalled,
+        audit.settled_order().len(),
+        audit.duplicates()
+    );
+    audit.assert_exactly_once_in_order(blocks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_started_before_it_exists_waits() {
+    let stack = start_stack(options("early-start")).await;
+    let block = stack
+        .devnet
+        .block_number()
+        .await
+        .expect("devnet block number")
+        + 1;
+    stack
+        .start_blocks(block..=block, &fast_settings())
+        .await
+        .expect("start a workflow for a block devnet has not created");
+
+    // With the fast settings the DA activity retries for about 13 s before the block fails,
+    // so the block is created after 5 s.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let status = stack
+        .status(block)
+        .await
+        .expect("status of the early block");
+    assert_eq!(
+        status.stage,
+        Stage::DataAvailability,
+        "stage before the block exists: {status:#?}"
+    );
+    assert!(
+        stack.core_transactions().await.expect("scan L1").is_empty(),
+        "an update was sent for a block that does not exist"
+    );
+
+    let created = stack.mint_blocks(1).await.expect("create the block");
+    assert_eq!(*created.start(), block, "number of the created block");
+    stack
+        .wait_until_settled(block..=block, SETTLE_TIMEOUT)
+        .await
+        .expect("the block settles once created");
+    let audit = stack.audit(block..=block).await.expect("read the history");
+    println!(
+        "reliability: block not found yet: 1 run, 1 fault injected, {} blocks settled, {} duplicates",
+        audit.settled_order().len(),
+        audit.duplicates()
+    );
+    audit.assert_exactly_once_in_order(block..=block);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prover_http_errors_then_success() {
+    let stack = start_stack(options("prover-http")).await;
+    let plan = FaultPlan {
+        html_not_found: Some(FaultCount::Times(3)),
+        service_unavailable: Some(FaultCount::Times(3)),
+        ..FaultPlan::default()
+    };
+    stack
+        .prover
+        .set_faults(&plan)
+        .await
+        .expect("set the prover faults");
+    let blocks = settle_new_blocks(&stack, 1).await;
+
+    let audit = stack.audit(blocks.clone()).await.expect("read the history");
+    println!(
+        "reliability: prover HTML 404 and 503: 1 run, 6 faults injected, {} blocks settled, {} \
+         duplicates",
+        audit.settled_order().len(),
+        audit.duplicates()
+    );
+    audit.assert_exactly_once_in_order(blocks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prover_failed_twice_then_success() {
+    let stack = start_stack(options("prover-failed")).await;
+    let plan = FaultPlan {
+        fail_queries: Some(FaultCount::Times(2)),
+        ..FaultPlan::default()
+    };
+    stack
+        .prover
+        .set_faults(&plan)
+        .await
+        .expect("set the prover faults");
+    let blocks = settle_new_blocks(&stack, 1).await;
+    let block = *blocks.start();
+
+    let status = stack.status(block).await.expect("status of the block");
+    assert_eq!(status.prover_resubmits, 2, "resubmissions after FAILED");
+    let audit = stack.audit(blocks.clone()).await.expect("read the history");
+    assert_eq!(
+        audit.posts[&block], 3,
+        "prover POSTs: the first and two resubmissions"
+    );
+    println!(
+        "reliability: prover FAILED twice: 1 run, 2 faults injected, {} blocks settled, {} \
+         duplicate updates",
+        audit.settled_order().len(),
+        audit.per_block.values().filter(|count| **count > 1).count()
+    );
+    audit.assert_l1_exactly_once_in_order(blocks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prover_failing_block_holds_only_later_blocks() {
+    let stack = start_stack(options("prover-always")).await;
+    let blocks = stack.mint_blocks(3).await.expect("create devnet blocks");
+    let (first, failing, later) = (*blocks.start(), *blocks.start() + 1, *blocks.end());
+    let settings = fast_settings();
+    stack
+        .start_blocks(first..=first, &settings)
+        .await
+        .expect("start the first block");
+    stack
+        .wait_until_settled(first..=first, SETTLE_TIMEOUT)
+        .await
+        .expect("the first block settles");
+
+    let always = FaultPlan {
+        fail_queries: Some(FaultCount::Always),
+        failure_reason: Some("proof generation failed (injected)".to_string()),
+        ..FaultPlan::default()
+    };
+    stack
+        .prover
+        .set_faults(&always)
+        .await
+        .expect("fail every query");
+    stack
+        .start_blocks(failing..=failing, &settings)
+        .await
+        .expect("start the failing block");
+    let statuses = stack
+        .wait_for(
+            failing..=failing,
+            SETTLE_TIMEOUT,
+            |status| status.stage == Stage::Failed,
+            |_| true,
+        )
+        .await
+        .expect("the block fails once its resubmissions are used up");
+    let failed = &statuses[&failing];
+    assert_eq!(
+        failed.failed_stage,
+        Some(Stage::Proving),
+        "failed stage: {failed:#?}"
+    );
+    let error = failed.last_error.clone().unwrap_or_default();
+    assert!(
+        error.contains("proof generation failed (injected)"),
+        "last error names the prover's reason: {error}"
+    );
+
+    stack
+        .prover
+        .set_faults(&FaultPlan::default())
+        .await
+        .expect("clear the prover faults");
+    stack
+        .start_blocks(later..=later, &settings)
+        .await
+        .expect("start the later block");
+    stack
+        .wait_for(
+            later..=later,
+            SETTLE_TIMEOUT,
+            |status| status.stage == Stage::WaitingForSettlementTurn,
+            |_| false,
+        )
+        .await
+        .expect("the later block is proven and waits for its turn");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let waiting = stack
+        .status(later)
+        .await
+        .expect("status of the later block");
+    assert_eq!(
+        waiting.stage,
+        Stage::WaitingForSettlementTurn,
+        "later block: {waiting:#?}"
+    );
+    let settled: Vec<u64> = stack
+        .audit(blocks.clone())
+        .await
+        .expect("history")
+        .settled_order();
+    assert_eq!(
+        settled,
+        vec![first],
+        "blocks settled while the failing block is failed"
+    );
+
+    // An operator retries the failed block once the prover works: both blocks then settle.
+    orchestrator_starter::ops::retry_block(&stack.client, &stack.options.chain, failing, &settings)
+        .await
+        .expect("retry the failed block");
+    stack
+        .wait_until_settled(blocks.clone(), SETTLE_TIMEOUT)
+        .await
+        .expect("every block settles after the retry");
+    let audit = stack.audit(blocks.clone()).await.expect("read the history");
+    println!(
+        "reliability: prover FAILED always: 1 run, {} failed queries, {} blocks settled, {} \
+         duplicate updates",
+        1 + settings.proving.max_resubmits,
+        audit.settled_order().len(),
+        audit.per_block.values().filter(|count| **count > 1).count()
+    );
+    audit.assert_l1_exactly_once_in_order(blocks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fee_above_cap_waits_until_raised() {
+    let mut stack = start_stack(StackOptions {
+        max_fee_wei: Some(1_000),
+        ..options("fee-cap")
+    })
+    .await;
+    let blocks = stack.mint_blocks(1).await.expect("create a devnet block");
+    let block = *blocks.start();
+    stack
+        .start_blocks(blocks.clone(), &fast_settings())
+        .await
+        .expect("start the block");
+    let statuses = stack
+        .wait_for(
+            blocks.clone(),
+            SETTLE_TIMEOUT,
+            |status| {
+                status.stage == Stage::Settlement
+                    && status
+                        .waiting_for
+                        .as_deref()
+                        .is_some_and(|text| text.contains("exceeds the cap"))
+            },
+            |_| false,
+        )
+        .await
+        .expect("the block waits on the fee cap");
+    println!("waiting for: {:?}", statuses[&block].waiting_for);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(
+        stack.core_transactions().await.expect("scan L1").is_empty(),
+        "an update was sent above the fee cap"
+    );
+    let status = stack.status(block).await.expect("status of the block");
+    assert!(
+        status.l1_attempts.is_empty(),
+        "L1 attempts above the cap: {:?}",
+        status.l1_attempts
+    );
+
+    stack.worker.set_env(
+        "MADARA_ORCHESTRATOR_ETHEREUM_L2_STATE_UPDATE_MAX_FEE_WEI",
+        &10_u128.pow(18).to_string(),
+    );
+    stack
+        .worker
+        .restart()
+        .expect("restart the worker with a higher cap");
+    stack
+        .wait_until_settled(blocks.clone(), SETTLE_TIMEOUT)
+        .await
+        .expect("the block settles under the raised cap");
+    let audit = stack.audit(blocks.clone()).await.expect("read the history");
+    println!(
+        "reliability: fee above the cap: 1 run, 1 fault injected, {} blocks settled, {} duplicates",
+        audit.settled_order().len(),
+        audit.duplicates()
+    );
+    audit.assert_exactly_once_in_order(blocks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l1_reorg_dropping_update_resends_once() {
+    // Ten confirmations leave about ten seconds between inclusion and confirmation for the
+    // reorg, with anvil mining a block every second.
+    let stack = start_stack(StackOptions {
+        confirmations: 10,
+        ..options("l1-reorg")
+    })
+    .await;
+    let blocks = stack.mint_blocks(1).await.expect("create a devnet block");
+    let block = *blocks.start();
+    let chain = stack.options.chain.clone();
+    orchestrator_starter::ops::ensure_sequencer(&stack.client, &chain, 1)
+        .await
+        .expect("start the sequencer");
+    orchestrator_starter::ops::set_paused(&stack.client, &chain, true)
+        .await
+        .expect("pause settlement");
+    stack
+        .start_blocks(blocks.clone(), &fast_settings())
+        .await
+        .expect("start the block");
+    stack
+        .wait_for(
+            blocks.clone(),
+            SETTLE_TIMEOUT,
+            |status| status.stage == Stage::WaitingForSettlementTurn,
+            |_| false,
+        )
+        .await
+        .expect("the block is proven and waits for its turn");
+
+    // The snapshot holds the registered fact but not the update.
+    let snapshot = anvil_rpc(&stack.anvil, "evm_snapshot", no_params())
+        .await
+        .expect("evm_snapshot");
+    orchestrator_starter::ops::set_paused(&stack.client, &chain, false)
+        .await
+        .expect("resume settlement");
+    let statuses = stack
+        .wait_for(
+            blocks.clone(),
+            SETTLE_TIMEOUT,
+            |status| !status.l1_attempts.is_empty(),
+            |_| false,
+        )
+        .await
+        .expect("the update is sent");
+    let dropped = statuses[&block].l1_attempts[0].tx_hash.clone();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stack.core_transactions().await.expect("scan L1").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "update {dropped} not mined within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let status = stack.status(block).await.expect("status of the block");
+    assert_eq!(
+        status.stage,
+        Stage::Settlement,
+        "the update must not be confirmed before the reorg"
+    );
+    let reverted = anvil_rpc(&stack.anvil, "evm_revert", serde_json::json!([snapshot]))
+        .await
+        .expect("evm_revert");
+    assert_eq!(
+        reverted,
+        serde_json::json!(true),
+        "evm_revert found the snapshot"
+    );
+    assert!(
+        stack.core_transactions().await.expect("scan L1").is_empty(),
+        "the reorg left the update on L1"
+    );
+
+    stack
+        .wait_until_settled(blocks.clone(), SETTLE_TIMEOUT)
+        .await
+        .expect("the block settles again after the reorg");
+    let audit = stack.audit(blocks.clone()).await.expect("read the history");
+    let final_hash = format!("{:#x}", audit.transactions[0].tx_hash);
+    println!(
+        "reliability: L1 reorg: 1 run, 1 fault injected, update {dropped} dropped, {final_hash} \
+         settled, {} blocks settled, {} duplicates",
+        audit.settled_order().len(),
+        audit.duplicates()
+    );
+    audit.assert_exactly_once_in_order(blocks);
+}
+
+/// Worker environment that passes every start-up check, with Temporal at `temporal_address`.
+fn valid_worker_env(
+    temporal_address: &str,
+    work_dir: &std::path::Path,
+) -> BTreeMap<String, String> {
+    [
+        ("HOME", work_dir.display().to_string()),
+        ("TEMPORAL_ADDRESS", temporal_address.to_string()),
+        ("ORCHESTRATOR_CHAIN_ID", "bad-config".to_string()),
+        (
+            "MADARA_ORCHESTRATOR_MADARA_RPC_URL",
+            "http://127.0.0.1:9/rpc".to_string(),
+        ),
+        (
+            "ORCHESTRATOR_ARTIFACT_STORE",
+            format!("file://{}", work_dir.display()),
+        ),
+        (
+            "MADARA_ORCHESTRATOR_ATLANTIC_SERVICE_URL",
+            "http://127.0.0.1:9".to_string(),
+        ),
+        (
+            "MADARA_ORCHESTRATOR_ATLANTIC_API_KEY",
+            "bad-config-key".to_string(),
+        ),
+        (
+            "MADARA_ORCHESTRATOR_ETHEREUM_SETTLEMENT_RPC_URL",
+            "http://127.0.0.1:9".to_string(),
+        ),
+        (
+            "MADARA_ORCHESTRATOR_L1_CORE_CONTRACT_ADDRESS",
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3".to_string(),
+        ),
+        (
+            "ORCHESTRATOR_FACT_REGISTRY_ADDRESS",
+            "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512".to_string(),
+        ),
+        (
+            "MADARA_ORCHESTRATOR_ETHEREUM_PRIVATE_KEY",
+            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80".to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_string(), value))
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_worker_config_exits_before_polling() {
+    let binary = worker_binary();
+    let work_dir = tempfile::tempdir().expect("create a temporary directory");
+    // A listener standing in for Temporal: the worker must exit before it connects.
+    let temporal = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    temporal
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let temporal_address = temporal.local_addr().expect("listener address").to_string();
+
+    // Each case: the variable, its bad value, text the message must contain, and text it
+    // must not contain.
+    let bad_key = "0x5ec2e7-not-a-key";
+    let cases = [
+        (
+            "MADARA_ORCHESTRATOR_ETHEREUM_PRIVATE_KEY",
+            bad_key,
+            "MADARA_ORCHESTRATOR_ETHEREUM_PRIVATE_KEY",
+            Some("5ec2e7-not-a-key"),
+        ),
+        (
+            "MADARA_ORCHESTRATOR_ETHEREUM_SETTLEMENT_RPC_URL",
+            "not a url",
+            "\"not a url\"",
+            None,
+        ),
+        (
+            "MADARA_ORCHESTRATOR_MADARA_RPC_URL",
+            "127.0.0.1:5050/rpc",
+            "\"127.0.0.1:5050/rpc\"",
+            None,
+        ),
+        (
+            "MADARA_ORCHESTRATOR_ATLANTIC_SERVICE_URL",
+            "http://[::1",
+            "\"http://[::1\"",
+            None,
+        ),
+        (
+            "MADARA_ORCHESTRATOR_L1_CORE_CONTRACT_ADDRESS",
+            "0x1234",
+            "\"0x1234\"",
+            None,
+        ),
+        (
+            "MADARA_ORCHESTRATOR_ATLANTIC_API_KEY",
+            "   ",
+            "MADARA_ORCHESTRATOR_ATLANTIC_API_KEY",
+            None,
+        ),
+    ];
+    let (status, output) = WorkerProcess::run_to_exit(
+        &binary,
+        &valid_worker_env("127.0.0.1:9", work_dir.path()),
+        Duration::from_secs(30),
+    )
+    .expect("run the worker with a valid configuration and no Temporal server");
+    assert!(
+        !status.success(),
+        "worker without Temporal exited with {status}"
+    );
+    assert!(
+        output.contains("failed to connect to Temporal"),
+        "a valid configuration reaches the Temporal connection: {output}"
+    );
+
+    for (variable, value, expected, hidden) in cases {
+        let mut env = valid_worker_env(&temporal_address, work_dir.path());
+        env.insert(variable.to_string(), value.to_string());
+        let (status, output) = WorkerProcess::run_to_exit(&binary, &env, Duration::from_secs(30))
+            .unwrap_or_else(|error| panic!("run the worker with a bad {variable}: {error:#}"));
+        println!("{variable}={value:?}: {status}: {}", output.trim());
+        assert_eq!(status.code(), Some(1), "exit code with a bad {variable}");
+        assert!(
+            output.contains(expected),
+            "message for a bad {variable} names {expected}: {output}"
+        );
+        if let Some(hidden) = hidden {
+            assert!(
+                !output.contains(hidden),
+                "message for a bad {variable} shows the value: {output}"
+            );
+        }
+        assert!(
+            !output.contains("worker started"),
+            "worker started with a bad {variable}: {output}"
+        );
+        assert!(
+            temporal.accept().is_err(),
+            "worker connected to Temporal with a bad {variable}"
+        );
+    }
+    println!(
+        "reliability: bad worker configuration: {} runs, {} faults injected, 0 blocks settled, 0 duplicates",
+        cases.len() + 1,
+        cases.len()
+    );
+}
+
+/// Recognisable secrets of the secrets test. The L1 key is a valid secp256k1 key.
+const SECRET_L1_KEY: &str = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2";
+const SECRET_PROVER_KEY: &str = "prover-api-secret-9f3b7c1d";
+
+/// Runs the project's `temporal` CLI against `address` and returns its standard output.
+fn temporal_cli(address: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(orchestrator_tests::temporal_bin())
+        .args(args)
+        .args(["--address", address, "--namespace", "default"])
+        .output()
+        .expect("run the temporal CLI");
+    assert!(
+        output.status.success(),
+        "temporal {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Collects every `(workflowId, runId)` pair in `temporal workflow list -o json` output.
+fn workflow_runs(list: &serde_json::Value, runs: &mut Vec<(String, String)>) {
+    match list {
+        serde_json::Value::Object(object) => {
+            if let (Some(id), Some(run)) = (
+                object.get("workflowId").and_then(|v| v.as_str()),
+                object.get("runId").and_then(|v| v.as_str()),
+            ) {
+                runs.push((id.to_string(), run.to_string()));
+            }
+            object.values().for_each(|value| workflow_runs(value, runs));
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|value| workflow_runs(value, runs))
+        }
+        _ => {}
+    }
+}
+
+/// Decodes standard base64, skipping padding; returns `None` on other characters.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut bits = 0_u32;
+    let mut count = 0;
+    let mut bytes = Vec::new();
+    for byte in text.bytes().filter(|byte| *byte != b'=') {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+        }
+    }
+    Some(bytes)
+}
+
+/// Appends the decoded text of every base64 `data` field in `value` to `decoded`.
+fn decoded_payloads(value: &serde_json::Value, decoded: &mut String) {
+    match value {
+        serde_json::Value::Object(object) => {
+            for (key, value) in object {
+                if key == "data"
+                    && let Some(bytes) = value.as_str().and_then(decode_base64)
+                {
+                    decoded.push_str(&String::from_utf8_lossy(&bytes));
+                    decoded.push('\n');
+                }
+                decoded_payloads(value, decoded);
+            }
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .for_each(|value| decoded_payloads(value, decoded)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_stay_out_of_histories_and_logs() {
+    let stack = start_stack(StackOptions {
+        l1_key: Some(SECRET_L1_KEY.to_string()),
+        prover_api_key: SECRET_PROVER_KEY.to_string(),
+        ..options("secrets")
+    })
+    .await;
+    let blocks = settle_new_blocks(&stack, 2).await;
+
+    let address = stack.temporal.address();
+    let list = temporal_cli(&address, &["workflow", "list", "--output", "json"]);
+    let mut runs = Vec::new();
+    for line in list.lines().filter(|line| !line.trim().is_empty()) {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(line) {
+            workflow_runs(&value, &mut runs);
+        }
+    }
+    if runs.is_empty()
+        && let Ok(value) = serde_json::from_str::<serde_json::Value>(&list)
+    {
+        workflow_runs(&value, &mut runs);
+    }
+    runs.sort();
+    runs.dedup();
+    // The sequencer and one workflow per block.
+    assert!(
+        runs.len() > blocks.clone().count(),
+        "workflow runs listed: {runs:?}"
+    );
+
+    let mut exported = list.clone();
+    for (workflow_id, run_id) in &runs {
+        let history = temporal_cli(
+            &address,
+            &[
+                "workflow",
+                "show",
+                "-w",
+                workflow_id,
+                "-r",
+                run_id,
+                "--output",
+                "json",
+            ],
+        );
+        let raw = temporal_cli(
+            &address,
+            &[
+                "workflow",
+                "show",
+                "-w",
+                workflow_id,
+                "-r",
+                run_id,
+                "--output",
+                "json",
+                "--no-json-shorthand-payloads",
+            ],
+        );
+        let raw_json: serde_json::Value = serde_json::from_str(&raw).expect("history is JSON");
+        let mut decoded = String::new();
+        decoded_payloads(&raw_json, &mut decoded);
+        assert!(!decoded.is_empty(), "no payload of {workflow_id} decoded");
+        exported.push_str(&history);
+        exported.push_str(&decoded);
+    }
+    let worker_log = std::fs::read_to_string(stack.worker.log_path()).expect("read the worker log");
+    assert!(
+        worker_log.contains("worker started"),
+        "worker log: {worker_log}"
+    );
+
+    let secrets = [
+        ("L1 private key", SECRET_L1_KEY.to_string()),
+        ("L1 private key", SECRET_L1_KEY.to_uppercase()),
+        ("prover API key", SECRET_PROVER_KEY.to_string()),
+    ];
+    for (name, secret) in &secrets {
+        assert!(
+            !exported.contains(secret.as_str()),
+            "the {name} appears in the workflow histories"
+        );
+        assert!(
+            !worker_log.contains(secret.as_str()),
+            "the {name} appears in the worker log"
+        );
+    }
+    println!(
+        "reliability: secrets: 1 run, {} histories and {} bytes of worker log searched, {} \
+         blocks settled, 0 secrets found",
+        runs.len(),
+        worker_log.len(),
+        blocks.count()
+    );
+}
