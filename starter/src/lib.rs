@@ -1,3 +1,5 @@
 //! Client-side operations of the orchestrator, shared by the `orchestrator` CLI and the tests.
 
 pub mod ops;
+pub mod status;
+pub mod wait;

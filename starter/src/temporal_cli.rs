@@ -2,9 +2,11 @@
 
 use anyhow::Context;
 use orchestrator_starter::ops::{self, StartOutcome};
-use orchestrator_workflows::types::{BlockProgress, BlockStatus, PipelineSettings, Stage};
+use orchestrator_starter::status;
+use orchestrator_starter::wait::{self, Display, WaitOutcome};
+use orchestrator_workflows::types::{BlockProgress, PipelineSettings, Stage, block_workflow_id};
+use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 use temporalio_client::WorkflowCountOptions;
 
 /// Options shared by the block subcommands.
@@ -30,6 +32,13 @@ pub struct StartArgs {
     /// NOTE: values above 1 have shown spurious state-mismatch failures, under investigation.
     #[arg(long, env = "ORCHESTRATOR_MAX_IN_FLIGHT", default_value_t = 1)]
     pub max_in_flight: u32,
+    /// Wait until every block is settled, showing progress. The default when stdout is a
+    /// terminal; Ctrl-C stops waiting and leaves the workflows running.
+    #[arg(long, conflicts_with = "no_wait")]
+    pub wait: bool,
+    /// Return as soon as the blocks are started. The default when stdout is not a terminal.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 /// `orchestrator status`.
@@ -39,7 +48,7 @@ pub struct StatusArgs {
     pub chain: ChainArgs,
     /// Block number or inclusive range; without it, a summary of the chain.
     pub blocks: Option<String>,
-    /// Print JSON instead of a table.
+    /// Print JSON instead of a table: for blocks, one array with an object per block.
     #[arg(long)]
     pub json: bool,
 }
@@ -58,7 +67,9 @@ pub struct RetryArgs {
 
 /// Reads pipeline settings from a JSON file, or the defaults.
 pub fn load_settings(path: Option<&PathBuf>) -> anyhow::Result<PipelineSettings> {
-    let Some(path) = path else { return Ok(PipelineSettings::default()) };
+    let Some(path) = path else {
+        return Ok(PipelineSettings::default());
+    };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("failed to read pipeline settings {}", path.display()))?;
     let mut value = serde_json::to_value(PipelineSettings::default())?;
@@ -66,7 +77,10 @@ pub fn load_settings(path: Option<&PathBuf>) -> anyhow::Result<PipelineSettings>
         .with_context(|| format!("invalid JSON in pipeline settings {}", path.display()))?;
     merge(&mut value, overrides);
     serde_json::from_value(value).with_context(|| {
-        format!("invalid pipeline settings in {}; see PipelineSettings in the README", path.display())
+        format!(
+            "invalid pipeline settings in {}; see PipelineSettings in the README",
+            path.display()
+        )
     })
 }
 
@@ -93,7 +107,8 @@ pub async fn setup() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts block workflows for a range, never twice for the same block.
+/// Starts block workflows for a range, never twice for the same block, then waits for them to
+/// settle when asked to or when stdout is a terminal.
 pub async fn start(args: StartArgs) -> anyhow::Result<()> {
     let range = ops::parse_block_range(&args.blocks)?;
     let settings = load_settings(args.settings.as_ref())?;
@@ -101,7 +116,7 @@ pub async fn start(args: StartArgs) -> anyhow::Result<()> {
     let chain = &args.chain.chain_id;
     ops::ensure_sequencer(&client, chain, args.max_in_flight).await?;
     let (mut started, mut running, mut done) = (0, 0, 0);
-    for block in range {
+    for block in range.clone() {
         match ops::start_block(&client, chain, block, &settings, BlockProgress::default()).await? {
             StartOutcome::Started => started += 1,
             StartOutcome::AlreadyRunning => running += 1,
@@ -109,82 +124,71 @@ pub async fn start(args: StartArgs) -> anyhow::Result<()> {
         }
     }
     println!("chain {chain}: started {started}, already running {running}, already done {done}");
-    Ok(())
-}
 
-/// Prints block status as a table or JSON.
-pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
-    let client = ops::connect().await?;
-    let chain = &args.chain.chain_id;
-    let Some(blocks) = args.blocks else {
-        return chain_summary(&client, chain, args.json).await;
-    };
-    let mut rows = Vec::new();
-    for block in ops::parse_block_range(&blocks)? {
-        match ops::block_status(&client, chain, block).await {
-            Ok(status) => rows.push(Ok(status)),
-            Err(error) => rows.push(Err((block, format!("{error:#}")))),
-        }
-    }
-    if args.json {
-        let json: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|row| match row {
-                Ok(status) => serde_json::to_value(status).expect("status serializes"),
-                Err((block, error)) => serde_json::json!({ "block_number": block, "error": error }),
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&json)?);
+    let terminal = std::io::stdout().is_terminal();
+    let wait = args.wait || (terminal && !args.no_wait);
+    if !wait {
         return Ok(());
     }
-    println!("{:>10}  {:<24}  {:>8}  {:>8}  NOTE", "BLOCK", "STAGE", "AGE", "ATTEMPTS");
-    for row in rows {
-        match row {
-            Ok(status) => print_row(&status),
-            Err((block, error)) => println!("{block:>10}  {:<24}  {:>8}  {:>8}  {error}", "unknown", "-", "-"),
-        }
+    let display = if terminal && std::io::stderr().is_terminal() {
+        Display::Bar
+    } else {
+        Display::Lines
+    };
+    let (first, last) = (*range.start(), *range.end());
+    if wait::wait_for_settlement(&client, chain, range, display).await? == WaitOutcome::Interrupted
+    {
+        eprintln!(
+            "stopped waiting; the block workflows keep running. \
+             `orchestrator status {first}..{last}` shows where they are"
+        );
+        std::process::exit(INTERRUPTED_EXIT_CODE);
     }
     Ok(())
 }
 
-fn print_row(status: &BlockStatus) {
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    let age = status
-        .timings
-        .first()
-        .map(|t| format_age(now_ms.saturating_sub(t.started_ms)))
-        .unwrap_or_else(|| "-".to_string());
-    let attempts = status.l1_attempts.len() as u32 + status.prover_resubmits + 1;
-    let note = match status.stage {
-        Stage::Failed => status.last_error.clone().unwrap_or_default(),
-        Stage::Settled => status
-            .progress
-            .settlement
-            .as_ref()
-            .map(|s| format!("L1 tx {}", if s.tx_hash.is_empty() { "(already settled)" } else { &s.tx_hash }))
-            .unwrap_or_default(),
-        _ => status.waiting_for.clone().unwrap_or_default(),
+/// Exit code after Ctrl-C, as shells report a process stopped by SIGINT.
+const INTERRUPTED_EXIT_CODE: i32 = 130;
+
+/// Prints block status as a table or JSON.
+///
+/// Every block gets a row, even one that cannot be read; the command then fails after
+/// printing, so scripts notice.
+pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
+    let range = args.blocks.as_deref().map(ops::parse_block_range).transpose()?;
+    let client = ops::connect().await?;
+    let chain = &args.chain.chain_id;
+    let Some(range) = range else {
+        return chain_summary(&client, chain, args.json).await;
     };
-    println!(
-        "{:>10}  {:<24}  {:>8}  {:>8}  {}",
-        status.block_number,
-        status.stage.as_str(),
-        age,
-        attempts,
-        note
-    );
-}
-
-fn format_age(ms: u64) -> String {
-    let secs = ms / 1_000;
-    match secs {
-        0..=119 => format!("{secs}s"),
-        120..=7_199 => format!("{}m", secs / 60),
-        _ => format!("{}h", secs / 3_600),
+    let rows = status::collect_rows(&client, chain, range).await;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        let width = console::Term::stdout()
+            .size_checked()
+            .map(|(_rows, columns)| usize::from(columns));
+        print!("{}", status::render_table(&rows, width));
     }
+    let unreadable: Vec<String> = rows
+        .iter()
+        .filter(|row| row.error.is_some())
+        .map(|row| row.block_number.to_string())
+        .collect();
+    if !unreadable.is_empty() {
+        anyhow::bail!(
+            "could not read the status of block(s) {}; the error column says why and what to do",
+            unreadable.join(", ")
+        );
+    }
+    Ok(())
 }
 
-async fn chain_summary(client: &temporalio_client::Client, chain: &str, json: bool) -> anyhow::Result<()> {
+async fn chain_summary(
+    client: &temporalio_client::Client,
+    chain: &str,
+    json: bool,
+) -> anyhow::Result<()> {
     let mut counts = Vec::new();
     for stage in [
         Stage::Pending,
@@ -209,9 +213,16 @@ async fn chain_summary(client: &temporalio_client::Client, chain: &str, json: bo
     }
     let sequencer = ops::sequencer_status(client, chain).await.ok();
     if json {
-        let counts: serde_json::Map<String, serde_json::Value> =
-            counts.iter().map(|(stage, count)| (stage.to_string(), serde_json::json!(count))).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "chain_id": chain, "blocks_by_stage": counts, "sequencer": sequencer }))?);
+        let counts: serde_json::Map<String, serde_json::Value> = counts
+            .iter()
+            .map(|(stage, count)| (stage.to_string(), serde_json::json!(count)))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "chain_id": chain, "blocks_by_stage": counts, "sequencer": sequencer })
+            )?
+        );
         return Ok(());
     }
     println!("chain {chain}");
@@ -225,43 +236,96 @@ async fn chain_summary(client: &temporalio_client::Client, chain: &str, json: bo
             s.last_settled.map_or("-".to_string(), |b| b.to_string()),
             s.in_flight,
             s.ready,
-            if s.paused { ", PAUSED (orchestrator resume)" } else { "" }
+            if s.paused {
+                ", PAUSED (orchestrator resume)"
+            } else {
+                ""
+            }
         ),
         None => println!("settlement: sequencer not running; `orchestrator start` starts it"),
     }
     Ok(())
 }
 
-/// Re-runs a failed block from its failed stage.
+/// Re-runs a failed block from its failed stage and prints which runs changed.
 pub async fn retry(args: RetryArgs) -> anyhow::Result<()> {
     let settings = load_settings(args.settings.as_ref())?;
     let client = ops::connect().await?;
-    let before = ops::retry_block(&client, &args.chain.chain_id, args.block, &settings).await?;
+    let chain = &args.chain.chain_id;
+    let retried = ops::retry_block_run(&client, chain, args.block, &settings).await?;
+    let failed = &retried.failed;
     let kept: Vec<&str> = [
-        before.progress.da.as_ref().map(|_| "DataAvailability"),
-        before.progress.snos.as_ref().map(|_| "Snos"),
-        before.progress.proof.as_ref().map(|_| "Proving"),
+        failed.progress.da.as_ref().map(|_| "DataAvailability"),
+        failed.progress.snos.as_ref().map(|_| "Snos"),
+        failed.progress.proof.as_ref().map(|_| "Proving"),
     ]
     .into_iter()
     .flatten()
     .collect();
+    let workflow_id = block_workflow_id(chain, args.block);
     println!(
-        "block {} restarted from {} (kept: {})",
+        "block {}: workflow {workflow_id} run {} started from {}, replacing failed run {}",
         args.block,
-        before.failed_stage.map_or("the start", |s| s.as_str()),
-        if kept.is_empty() { "nothing".to_string() } else { kept.join(", ") }
+        retried.new_run_id.as_deref().unwrap_or("(unknown)"),
+        failed.failed_stage.map_or("the start", |s| s.as_str()),
+        retried.failed_run_id.as_deref().unwrap_or("(unknown)"),
+    );
+    println!(
+        "  failed with: {}",
+        failed
+            .last_error
+            .as_deref()
+            .unwrap_or("(no error recorded)")
+    );
+    println!(
+        "  kept outputs of: {}",
+        if kept.is_empty() {
+            "nothing".to_string()
+        } else {
+            kept.join(", ")
+        }
     );
     Ok(())
 }
 
-/// Pauses or resumes settlement of a chain.
+/// Pauses or resumes settlement of a chain and prints the sequencer's state before and after.
 pub async fn set_paused(chain: ChainArgs, paused: bool) -> anyhow::Result<()> {
     let client = ops::connect().await?;
-    ops::set_paused(&client, &chain.chain_id, paused).await?;
+    let chain_id = &chain.chain_id;
+    let change = ops::change_paused(&client, chain_id, paused).await?;
+    let state = |paused: bool| if paused { "paused" } else { "running" };
+    let before = change
+        .before
+        .as_ref()
+        .map_or("unknown", |s| state(s.paused));
+    let after = change.after.as_ref().map_or("unknown", |s| state(s.paused));
+    println!(
+        "settlement sequencer {} (run {}) of chain {chain_id}: {before} -> {after}",
+        change.workflow_id,
+        change.run_id.as_deref().unwrap_or("(unknown)")
+    );
+    if change.before.as_ref().is_some_and(|s| s.paused == paused) {
+        println!("  it was already {}; nothing changed", state(paused));
+    }
+    match &change.after {
+        Some(status) => println!(
+            "  next block to send {}, last settled {}, in flight {:?}, waiting for a turn {:?}",
+            status.next_block.map_or("-".to_string(), |b| b.to_string()),
+            status
+                .last_settled
+                .map_or("-".to_string(), |b| b.to_string()),
+            status.in_flight,
+            status.ready
+        ),
+        None => println!(
+            "  the signal was sent, but the sequencer's status query did not confirm it within 5 s; \
+             check that an orchestrator-worker is running, then run `orchestrator status`"
+        ),
+    }
     if paused {
-        println!("settlement of chain {} paused: no new L1 transactions until `orchestrator resume`", chain.chain_id);
-    } else {
-        println!("settlement of chain {} resumed", chain.chain_id);
+        println!(
+            "  no new L1 transactions until `orchestrator resume`; transactions already sent still confirm"
+        );
     }
     Ok(())
 }
