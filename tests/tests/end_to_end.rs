@@ -54,10 +54,7 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(600);
 /// Key the worker sends to the local prover, which checks it.
 const PROVER_API_KEY: &str = "local-end-to-end-key";
 /// Settlement transactions in flight at once.
-/// NOTE: with several updates in flight, a block sometimes read back a core-contract state
-/// whose block number was its own but whose block hash was another block's. It then failed as
-/// a state mismatch. The cause is not found yet, so this test settles one block at a time.
-const MAX_IN_FLIGHT: u32 = 1;
+const MAX_IN_FLIGHT: u32 = 4;
 /// Request timeout of the worker's Starknet RPC client.
 const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -220,15 +220,51 @@ pub async fn read_core_config<P: Provider>(
 
 /// Reads the block number, state root and block hash stored in the core contract at
 /// `core_contract`, all at the same L1 block.
+///
+/// The three getters are separate calls. Pinning them to the head's number is not enough on
+/// every node: anvil answers calls at its head from the state it is mining into, so while it
+/// mines the next block one call can see a later update than another. A read is therefore kept
+/// only when the head did not move during it and a second read agrees; once the head has moved,
+/// the state at the old head is final and read again.
 pub async fn read_core_state<P: Provider>(
     provider: &P,
     core_contract: Address,
 ) -> Result<CoreState, SettlementError> {
-    let latest = provider
+    const MAX_READS: usize = 8;
+    for _ in 0..MAX_READS {
+        let head = head_number(provider).await?;
+        let first = read_core_state_at(provider, core_contract, head).await?;
+        if head_number(provider).await? != head {
+            return read_core_state_at(provider, core_contract, head).await;
+        }
+        let second = read_core_state_at(provider, core_contract, head).await?;
+        if head_number(provider).await? != head {
+            return read_core_state_at(provider, core_contract, head).await;
+        }
+        if first == second {
+            return Ok(first);
+        }
+    }
+    Err(SettlementError::UnstableRead {
+        contract: core_contract,
+        reads: MAX_READS,
+    })
+}
+
+async fn head_number<P: Provider>(provider: &P) -> Result<u64, SettlementError> {
+    provider
         .get_block_number()
         .await
-        .map_err(SettlementError::rpc("eth_blockNumber"))?;
-    let at = BlockId::number(latest);
+        .map_err(SettlementError::rpc("eth_blockNumber"))
+}
+
+/// Reads the core contract's stored state at L1 block `at`.
+async fn read_core_state_at<P: Provider>(
+    provider: &P,
+    core_contract: Address,
+    at: u64,
+) -> Result<CoreState, SettlementError> {
+    let at = BlockId::number(at);
     let core = StarknetCoreLocal::new(core_contract, provider);
     let block_number = core
         .stateBlockNumber()

@@ -94,6 +94,18 @@ pub enum SettlementError {
         /// Missing field.
         field: &'static str,
     },
+    /// Repeated reads of the core contract at the node's head kept disagreeing, so no
+    /// consistent state could be read.
+    #[error(
+        "core contract {contract} returned different states in {reads} reads at the same L1 \
+         block; the node's state at its head keeps changing, retry later"
+    )]
+    UnstableRead {
+        /// Core contract address.
+        contract: Address,
+        /// Number of reads made.
+        reads: usize,
+    },
     /// The node's fee history lacks a base fee, so it does not support blob transactions.
     #[error(
         "eth_feeHistory returned no {field}; the L1 node must support blob transactions (Cancun or later)"
@@ -129,7 +141,9 @@ impl SettlementError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Rpc { source, .. } => is_retryable_rpc_error(source),
-            Self::ReplacementUnderpriced { .. } | Self::IncompleteResponse { .. } => true,
+            Self::ReplacementUnderpriced { .. }
+            | Self::IncompleteResponse { .. }
+            | Self::UnstableRead { .. } => true,
             Self::ContractTransaction { source, .. } => match source.as_ref() {
                 alloy::contract::Error::TransportError(error) => is_retryable_rpc_error(error),
                 alloy::contract::Error::PendingTransactionError(_) => true,
@@ -163,6 +177,7 @@ impl SettlementError {
             Self::Key(_) => "SettlementInvalidKey",
             Self::InvalidContractState { .. } => "SettlementInvalidContractState",
             Self::IncompleteResponse { .. } => "SettlementIncompleteResponse",
+            Self::UnstableRead { .. } => "SettlementUnstableRead",
             Self::MissingFeeData { .. } => "SettlementMissingFeeData",
             Self::Signing(_) => "SettlementSigning",
             Self::ContractTransaction { .. } => "SettlementContractTransaction",
