@@ -3,7 +3,7 @@
 //! `orchestrator-worker` binary as a child process that a test can kill with SIGKILL.
 //!
 //! The worker reaches anvil and devnet through [`TcpProxy`] instances, so a test can make
-//! either node unreachable, answer 503 or stall without touching the node itself.
+//! either node unreachable, respond with 503 or stall without touching the node itself.
 
 use crate::chains::{ChildGuard, Devnet, json_rpc, spawn_anvil};
 use alloy::consensus::Transaction as _;
@@ -211,9 +211,9 @@ impl TemporalServer {
 pub enum ProxyFault {
     /// Close the connection at once, so the client sees a reset.
     Refuse,
-    /// Answer the first request with `503 Service Unavailable` and close.
+    /// Respond to the first request with `503 Service Unavailable` and close.
     ServiceUnavailable,
-    /// Read the request and never answer until the fault is cleared.
+    /// Read the request and never respond until the fault is cleared.
     Stall,
 }
 
@@ -366,7 +366,7 @@ async fn handle_connection(mut client: TcpStream, shared: Arc<ProxyShared>) {
         ProxyFault::Stall => {
             let mut buffer = [0_u8; 8192];
             let stall = async {
-                // Keep reading so the client's writes never block, and answer nothing.
+                // Keep reading so the client's writes never block, and send nothing back.
                 while let Ok(read) = client.read(&mut buffer).await {
                     if read == 0 {
                         break;
@@ -877,7 +877,7 @@ impl Stack {
         Ok(())
     }
 
-    /// Returns the status of `block`, or `None` while no worker answers the query.
+    /// Returns the status of `block`, or `None` while no worker handles the query.
     pub async fn status(&self, block: u64) -> Option<BlockStatus> {
         ops::block_status(&self.client, &self.options.chain, block)
             .await

@@ -9,7 +9,13 @@
 //! `RELIABILITY_SEED` replays the crash run's schedule of kills and restarts. Needs
 //! starknet-devnet (`scripts/install-devnet.sh`) besides the tools of `scripts/install-tools.sh`.
 
+use alloy::primitives::U256;
 use orchestrator_activities::prover::local::{FaultCount, FaultPlan};
+use orchestrator_activities::settlement::{
+    FeePolicy, L1PrivateKey, ProgramOutput, SettlementClient, SettlementConfig, SidecarKind,
+    Verification,
+};
+use orchestrator_activities::store::ArtifactStore;
 use orchestrator_tests::stack::{
     ProxyFault, SplitMix64, Stack, StackOptions, WorkerProcess, anvil_rpc, fast_settings,
     no_params, seed_from_env, worker_binary,
@@ -883,5 +889,89 @@ async fn secrets_stay_out_of_histories_and_logs() {
         runs.len(),
         worker_log.len(),
         blocks.count()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_checks_root_and_hash() {
+    let stack = start_stack(options("verify")).await;
+    let blocks = settle_new_blocks(&stack, 1).await;
+    let block = *blocks.start();
+
+    let status = stack.status(block).await.expect("status of the block");
+    let snos = status
+        .progress
+        .snos
+        .expect("the settled block has a SNOS output");
+    let store = ArtifactStore::from_url(&stack.artifact_store).expect("open the artifact store");
+    let bytes = store
+        .get(&snos.program_output)
+        .await
+        .expect("read the program output");
+    let text = String::from_utf8(bytes).expect("program output is text");
+    let output = ProgramOutput::parse(&text).expect("valid stored program output");
+    let key = L1PrivateKey::parse(
+        &hex::encode(stack.anvil.keys()[0].to_bytes()),
+        "anvil account 0",
+    )
+    .expect("anvil key 0 is valid");
+    let client = SettlementClient::new(
+        SettlementConfig {
+            rpc_url: stack.anvil.endpoint_url(),
+            core_contract: stack.contracts.core_contract,
+            sidecar_kind: SidecarKind::Eip4844,
+            fees: FeePolicy::default(),
+        },
+        key,
+    );
+    assert_eq!(
+        client
+            .verify(&output)
+            .await
+            .expect("verify the settled output"),
+        Verification::Settled,
+        "verification of the settled output"
+    );
+
+    // The same block number with another block hash or state root is not the settled state.
+    // Devnet's state roots are all zero, so the word to change is the one whose change moves
+    // the accessor, not the first word with the same value.
+    let changed: [(&str, fn(&ProgramOutput) -> U256); 2] = [
+        ("new block hash", ProgramOutput::new_block_hash),
+        ("new state root", ProgramOutput::new_state_root),
+    ];
+    for (field, accessor) in changed {
+        let value = accessor(&output);
+        let words = output.words().to_vec();
+        let altered_at = |index: usize| {
+            let mut altered = words.clone();
+            altered[index] = value + U256::from(1);
+            altered
+        };
+        let index = (0..words.len())
+            .find(|&index| {
+                words[index] == value
+                    && ProgramOutput::from_words(altered_at(index))
+                        .is_ok_and(|altered| accessor(&altered) != value)
+            })
+            .unwrap_or_else(|| panic!("{field} not found in the program output"));
+        let words = altered_at(index);
+        let altered = ProgramOutput::from_words(words).expect("altered output stays valid");
+        assert_eq!(
+            altered.new_block_number(),
+            block,
+            "block number of the altered output"
+        );
+        let verification = client
+            .verify(&altered)
+            .await
+            .expect("verify the altered output");
+        assert!(
+            matches!(verification, Verification::Mismatch { .. }),
+            "verification with another {field}: {verification:?}"
+        );
+    }
+    println!(
+        "reliability: verification: 1 run, 2 altered outputs rejected, 1 blocks settled, 0 duplicates"
     );
 }
