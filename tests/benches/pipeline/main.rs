@@ -454,6 +454,26 @@ fn machine() -> serde_json::Value {
     })
 }
 
+/// Returns the commit of the benchmarked source, with `-dirty` when files differ from it.
+fn source_commit() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(workspace_root())
+            .args(args)
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .and_then(|output| String::from_utf8(output.stdout).ok())
+    };
+    let Some(commit) = git(&["rev-parse", "HEAD"]) else {
+        return "unknown".to_string();
+    };
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+        .is_some_and(|changes| !changes.trim().is_empty());
+    format!("{}{}", commit.trim(), if dirty { "-dirty" } else { "" })
+}
+
 fn utc_date() -> String {
     std::process::Command::new("date")
         .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
@@ -734,6 +754,7 @@ fn report_json(
         .collect();
     json!({
         "date": utc_date(),
+        "commit": source_commit(),
         "machine": machine(),
         "settings": {
             "pipeline": bench_settings(),
