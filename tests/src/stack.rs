@@ -224,7 +224,6 @@ struct ProxyPlan {
     remaining: Option<u64>,
 }
 
-#[derive(Debug)]
 struct ProxyShared {
     upstream: SocketAddr,
     plan: Mutex<ProxyPlan>,
@@ -232,7 +231,22 @@ struct ProxyShared {
     generation: watch::Sender<u64>,
     injected: AtomicU64,
     forwarded: AtomicU64,
+    rewrite: Mutex<Option<(String, ResponseRewrite)>>,
 }
+
+impl std::fmt::Debug for ProxyShared {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ProxyShared")
+            .field("upstream", &self.upstream)
+            .field("injected", &self.injected)
+            .field("forwarded", &self.forwarded)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Function that changes the JSON-RPC response of one method; see [`TcpProxy::set_rewrite`].
+pub type ResponseRewrite = Arc<dyn Fn(serde_json::Value) -> serde_json::Value + Send + Sync>;
 
 /// TCP proxy on 127.0.0.1 in front of one server, with injectable faults.
 ///
@@ -258,6 +272,7 @@ impl TcpProxy {
             generation: watch::channel(0).0,
             injected: AtomicU64::new(0),
             forwarded: AtomicU64::new(0),
+            rewrite: Mutex::new(None),
         });
         let accept_shared = shared.clone();
         let task = tokio::spawn(async move {
@@ -301,6 +316,25 @@ impl TcpProxy {
             .send_modify(|generation| *generation += 1);
     }
 
+    /// Passes every response to JSON-RPC `method` through `rewrite` until
+    /// [`TcpProxy::clear_rewrite`]. Meanwhile each connection carries one request, and the
+    /// proxy asks the server to close it after the response.
+    pub fn set_rewrite(&self, method: &str, rewrite: ResponseRewrite) {
+        *self.shared.rewrite.lock().expect("proxy rewrite lock") =
+            Some((method.to_string(), rewrite));
+        self.shared
+            .generation
+            .send_modify(|generation| *generation += 1);
+    }
+
+    /// Stops rewriting responses.
+    pub fn clear_rewrite(&self) {
+        *self.shared.rewrite.lock().expect("proxy rewrite lock") = None;
+        self.shared
+            .generation
+            .send_modify(|generation| *generation += 1);
+    }
+
     /// Returns the number of connections that got a fault.
     pub fn injected(&self) -> u64 {
         self.shared.injected.load(Ordering::Relaxed)
@@ -337,6 +371,17 @@ fn take_fault(shared: &ProxyShared) -> Option<ProxyFault> {
 async fn handle_connection(mut client: TcpStream, shared: Arc<ProxyShared>) {
     let mut generation = shared.generation.subscribe();
     generation.borrow_and_update();
+    let rewrite = shared.rewrite.lock().expect("proxy rewrite lock").clone();
+    if let Some((method, rewrite)) = rewrite {
+        shared.forwarded.fetch_add(1, Ordering::Relaxed);
+        if let Err(error) = forward_one_request(client, &shared, &method, &rewrite).await {
+            eprintln!(
+                "test proxy failed to forward a request to {}: {error:#}",
+                shared.upstream
+            );
+        }
+        return;
+    }
     let Some(fault) = take_fault(&shared) else {
         shared.forwarded.fetch_add(1, Ordering::Relaxed);
         let Ok(mut upstream) = TcpStream::connect(shared.upstream).await else {
@@ -380,6 +425,118 @@ async fn handle_connection(mut client: TcpStream, shared: Arc<ProxyShared>) {
             }
         }
     }
+}
+
+/// Reads one HTTP/1.1 message with a `content-length` body (or none) and returns its head,
+/// without the blank line, and its body.
+async fn read_request(stream: &mut TcpStream) -> anyhow::Result<(String, Vec<u8>)> {
+    let mut data = Vec::new();
+    let mut buffer = [0_u8; 8192];
+    let head_end = loop {
+        if let Some(position) = data.windows(4).position(|window| window == b"\r\n\r\n") {
+            break position;
+        }
+        let read = stream.read(&mut buffer).await?;
+        if read == 0 {
+            bail!("connection closed before the end of the request head");
+        }
+        data.extend_from_slice(&buffer[..read]);
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+    let length = header_value(&head, "content-length")
+        .map(|value| value.parse::<usize>())
+        .transpose()?
+        .unwrap_or(0);
+    let mut body = data[head_end + 4..].to_vec();
+    while body.len() < length {
+        let read = stream.read(&mut buffer).await?;
+        if read == 0 {
+            bail!("connection closed before the end of the request body");
+        }
+        body.extend_from_slice(&buffer[..read]);
+    }
+    Ok((head, body))
+}
+
+fn header_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+    })
+}
+
+/// Decodes a `transfer-encoding: chunked` body.
+fn decode_chunked(mut data: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = data
+            .windows(2)
+            .position(|window| window == b"\r\n")
+            .context("chunk size line without CRLF")?;
+        let size_text = String::from_utf8_lossy(&data[..line_end]);
+        let size_text = size_text.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_text, 16)
+            .with_context(|| format!("invalid chunk size {size_text:?}"))?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Ok(body);
+        }
+        if data.len() < size + 2 {
+            bail!("chunk of {size} bytes is truncated");
+        }
+        body.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+/// Forwards one request with `connection: close`, rewrites the response when the request
+/// calls `method`, and sends the response back with `connection: close`.
+async fn forward_one_request(
+    mut client: TcpStream,
+    shared: &ProxyShared,
+    method: &str,
+    rewrite: &ResponseRewrite,
+) -> anyhow::Result<()> {
+    let (head, body) = read_request(&mut client).await?;
+    let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let mut upstream_head: String = head
+        .lines()
+        .filter(|line| !line.to_ascii_lowercase().starts_with("connection:"))
+        .map(|line| format!("{line}\r\n"))
+        .collect();
+    upstream_head.push_str("connection: close\r\n\r\n");
+    let mut upstream = TcpStream::connect(shared.upstream).await?;
+    upstream.write_all(upstream_head.as_bytes()).await?;
+    upstream.write_all(&body).await?;
+    let mut response = Vec::new();
+    upstream.read_to_end(&mut response).await?;
+
+    let head_end = response
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .context("response without a head")?;
+    let response_head = String::from_utf8_lossy(&response[..head_end]).into_owned();
+    let raw_body = &response[head_end + 4..];
+    let mut response_body = match header_value(&response_head, "transfer-encoding") {
+        Some(encoding) if encoding.eq_ignore_ascii_case("chunked") => decode_chunked(raw_body)?,
+        _ => raw_body.to_vec(),
+    };
+    if request.get("method").and_then(|value| value.as_str()) == Some(method) {
+        let value: serde_json::Value = serde_json::from_slice(&response_body)
+            .with_context(|| format!("{method} response is not JSON"))?;
+        response_body = serde_json::to_vec(&rewrite(value))?;
+        shared.injected.fetch_add(1, Ordering::Relaxed);
+    }
+    let status_line = response_head.lines().next().unwrap_or("HTTP/1.1 200 OK");
+    let content_type = header_value(&response_head, "content-type").unwrap_or("application/json");
+    let out_head = format!(
+        "{status_line}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        response_body.len()
+    );
+    client.write_all(out_head.as_bytes()).await?;
+    client.write_all(&response_body).await?;
+    client.shutdown().await?;
+    Ok(())
 }
 
 /// Returns the `orchestrator-worker` binary next to this test binary, building it first.

@@ -17,11 +17,12 @@ use orchestrator_activities::settlement::{
 };
 use orchestrator_activities::store::ArtifactStore;
 use orchestrator_tests::stack::{
-    ProxyFault, SplitMix64, Stack, StackOptions, WorkerProcess, anvil_rpc, fast_settings,
-    no_params, seed_from_env, worker_binary,
+    ProxyFault, ResponseRewrite, SplitMix64, Stack, StackOptions, WorkerProcess, anvil_rpc,
+    fast_settings, no_params, seed_from_env, worker_binary,
 };
 use orchestrator_workflows::types::Stage;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Blocks of the crash run.
@@ -973,5 +974,102 @@ async fn verification_checks_root_and_hash() {
     }
     println!(
         "reliability: verification: 1 run, 2 altered outputs rejected, 1 blocks settled, 0 duplicates"
+    );
+}
+
+/// STARK field modulus, one above the largest felt.
+const STARK_MODULUS_HEX: &str = "0x800000000000011000000000000000000000000000000000000000000000001";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_state_updates_fail_without_side_effects() {
+    let stack = start_stack(options("bad-input")).await;
+    let blocks = stack.mint_blocks(2).await.expect("create devnet blocks");
+
+    // Each case: what the node's starknet_getStateUpdate response gets, how, and the text the
+    // block's error must contain.
+    let missing_diff: ResponseRewrite = Arc::new(|mut response: serde_json::Value| {
+        if let Some(result) = response
+            .get_mut("result")
+            .and_then(|result| result.as_object_mut())
+        {
+            result.remove("state_diff");
+        }
+        response
+    });
+    let felt_at_modulus: ResponseRewrite = Arc::new(|mut response: serde_json::Value| {
+        let value =
+            response.pointer_mut("/result/state_diff/storage_diffs/0/storage_entries/0/value");
+        if let Some(value) = value {
+            *value = serde_json::Value::String(STARK_MODULUS_HEX.to_string());
+        }
+        response
+    });
+    let cases = [
+        (
+            *blocks.start(),
+            "a response without state_diff",
+            missing_diff,
+            "state_diff",
+        ),
+        (
+            *blocks.end(),
+            "a storage value at the field modulus",
+            felt_at_modulus,
+            STARK_MODULUS_HEX,
+        ),
+    ];
+
+    let settings = fast_settings();
+    for (block, description, rewrite, expected) in cases {
+        stack
+            .devnet_proxy
+            .set_rewrite("starknet_getStateUpdate", rewrite);
+        stack
+            .start_blocks(block..=block, &settings)
+            .await
+            .expect("start the block");
+        let statuses = stack
+            .wait_for(
+                block..=block,
+                SETTLE_TIMEOUT,
+                |status| status.stage == Stage::Failed,
+                |_| true,
+            )
+            .await
+            .unwrap_or_else(|error| {
+                panic!("block {block} with {description} does not fail: {error:#}")
+            });
+        stack.devnet_proxy.clear_rewrite();
+        let status = &statuses[&block];
+        let error = status.last_error.clone().unwrap_or_default();
+        println!("block {block} with {description}: {error}");
+        assert_eq!(
+            status.failed_stage,
+            Some(Stage::DataAvailability),
+            "failed stage with {description}"
+        );
+        assert!(
+            error.contains(expected),
+            "error with {description} names {expected}: {error}"
+        );
+        assert!(status.progress.snos.is_none(), "SNOS ran on {description}");
+    }
+
+    let audit = stack.audit(blocks.clone()).await.expect("read the history");
+    assert!(
+        audit.transactions.is_empty(),
+        "updates sent for malformed blocks: {:#?}",
+        audit.transactions
+    );
+    for block in blocks.clone() {
+        assert_eq!(
+            audit.posts[&block], 0,
+            "prover POSTs of malformed block {block}"
+        );
+    }
+    println!(
+        "reliability: malformed state updates: 1 run, {} faults injected, 0 blocks settled, 0 \
+         duplicates, 0 side effects",
+        stack.devnet_proxy.injected()
     );
 }
