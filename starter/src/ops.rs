@@ -233,7 +233,7 @@ pub async fn retry_block(
         .failed)
 }
 
-/// What [`retry_block_run`] changed.
+/// Runs before and after [`retry_block_run`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetriedBlock {
     /// Status of the failed run.
@@ -312,7 +312,7 @@ pub async fn set_paused(client: &Client, chain_id: &str, paused: bool) -> anyhow
     result.with_context(|| format!("failed to signal the settlement sequencer of chain {chain_id}"))
 }
 
-/// What [`change_paused`] changed on a chain's settlement sequencer.
+/// Change that [`change_paused`] made to a chain's settlement sequencer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PauseChange {
     /// Workflow id of the sequencer.

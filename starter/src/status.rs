@@ -279,38 +279,43 @@ const NOTE_WIDTH: usize = 40;
 /// Renders rows as a table. With `width`, the NOTE column is cut to 40 characters and LAST
 /// ERROR to what remains of the line; without it, nothing is cut.
 pub fn render_table(rows: &[BlockRow], width: Option<usize>) -> String {
+    let notes: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let note = row.note.as_deref().unwrap_or("-");
+            truncate(note, width.map_or(usize::MAX, |_| NOTE_WIDTH))
+        })
+        .collect();
+    let note_width = notes
+        .iter()
+        .map(|note| note.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("NOTE".len());
+
     let mut out = format!(
-        "{:>8}  {:<24}  {:>5}  {:>8}  {:<note$}  LAST ERROR\n",
-        "BLOCK",
-        "STAGE",
-        "AGE",
-        "ATTEMPTS",
-        "NOTE",
-        note = if width.is_some() { NOTE_WIDTH } else { 4 }
+        "{:>8}  {:<24}  {:>5}  {:>8}  {:<note_width$}  LAST ERROR\n",
+        "BLOCK", "STAGE", "AGE", "ATTEMPTS", "NOTE"
     );
-    for row in rows {
-        let note = row.note.as_deref().unwrap_or("-");
+    for (row, note) in rows.iter().zip(&notes) {
         let error = match (&row.error, &row.last_error) {
             (Some(error), _) => error.clone(),
             (None, Some(last)) => last.clone(),
             (None, None) => "-".to_string(),
         };
         let fixed = format!(
-            "{:>8}  {:<24}  {:>5}  {:>8}  ",
+            "{:>8}  {:<24}  {:>5}  {:>8}  {:<note_width$}  ",
             row.block_number,
             row.stage.as_deref().unwrap_or("unknown"),
             row.age_secs.map_or("-".to_string(), format_age),
             row.attempts.map_or("-".to_string(), |a| a.to_string()),
+            note,
         );
-        let line = match width {
-            Some(width) => {
-                let note = format!("{:<NOTE_WIDTH$}  ", truncate(note, NOTE_WIDTH));
-                let used = fixed.chars().count() + note.chars().count();
-                let error = truncate(&error, width.saturating_sub(used).max(20));
-                format!("{fixed}{note}{error}")
-            }
-            None => format!("{fixed}{note}  {error}"),
+        let error = match width {
+            Some(width) => truncate(&error, width.saturating_sub(fixed.chars().count()).max(20)),
+            None => truncate(&error, usize::MAX),
         };
+        let line = format!("{fixed}{error}");
         out.push_str(line.trim_end());
         out.push('\n');
     }

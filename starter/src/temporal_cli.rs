@@ -177,7 +177,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
         .collect();
     if !unreadable.is_empty() {
         anyhow::bail!(
-            "could not read the status of block(s) {}; the error column says why and what to do",
+            "failed to read the status of block(s) {}; their LAST ERROR column says why and what to do",
             unreadable.join(", ")
         );
     }

@@ -16,7 +16,7 @@ use temporalio_client::{Client, WorkflowExecutionStatus};
 /// Interval between two polls of the unsettled blocks.
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
-/// How [`wait_for_settlement`] reports progress.
+/// Progress output of [`wait_for_settlement`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Display {
     /// A progress bar on stderr, for a terminal.
@@ -40,7 +40,10 @@ async fn block_state(client: &Client, chain_id: &str, block: u64) -> anyhow::Res
         .describe(Default::default())
         .await
         .map_err(|error| {
-            anyhow::anyhow!("failed to describe {workflow_id} of block {block}: {error}")
+            anyhow::anyhow!(
+                "failed to describe {workflow_id} of block {block}: {error}; check that the Temporal \
+                 server at TEMPORAL_ADDRESS is up"
+            )
         })?;
     Ok(match description.status() {
         WorkflowExecutionStatus::Completed => BlockState::Settled,
@@ -110,11 +113,11 @@ pub async fn wait_for_settlement(
             reported_settled = Some(settled);
         }
         if !stopped.is_empty() {
-            bar.abandon_with_message("stopped: a block needs an operator");
+            bar.finish_and_clear();
             return Err(stopped_error(client, chain_id, &stopped).await);
         }
         if unsettled.is_empty() {
-            bar.finish_with_message("done");
+            bar.finish_and_clear();
             println!("chain {chain_id}: all {total} blocks {first}..{last} settled");
             return Ok(WaitOutcome::Settled);
         }
@@ -124,7 +127,7 @@ pub async fn wait_for_settlement(
         tokio::select! {
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
             _ = tokio::signal::ctrl_c() => {
-                bar.abandon_with_message("interrupted");
+                bar.finish_and_clear();
                 return Ok(WaitOutcome::Interrupted);
             }
         }
