@@ -507,7 +507,7 @@ async fn l1_reorg_dropping_update_resends_once() {
         .await
         .expect("the block is proven and waits for its turn");
 
-    // The snapshot holds the registered fact but not the update.
+    // The snapshot contains the registered fact but not the update.
     let snapshot = anvil_rpc(&stack.anvil, "evm_snapshot", no_params())
         .await
         .expect("evm_snapshot");
