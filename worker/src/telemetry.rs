@@ -75,6 +75,12 @@ impl Default for TelemetryArgs {
 /// Error of the telemetry set-up.
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
+    /// The collector endpoint is not an http or https URL.
+    #[error(
+        "invalid collector endpoint {0}: expected an http:// or https:// URL such as \
+         http://127.0.0.1:4317 in --otel-collector-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT"
+    )]
+    InvalidEndpoint(Url),
     /// An OTLP exporter could not be built.
     #[error(
         "building the OTLP {signal} exporter for {endpoint} failed: {source}; check --otel-collector-endpoint"
@@ -101,7 +107,7 @@ pub enum TelemetryError {
     /// The Prometheus exporter could not be registered.
     #[error("setting up the Prometheus exporter failed: {0}")]
     Prometheus(#[from] opentelemetry_sdk::error::OTelSdkError),
-    /// The Prometheus listen address is taken or not local.
+    /// The Prometheus listen address could not be bound (in use, or not an address of this host).
     #[error(
         "listening on {address} for Prometheus scrapes failed: {source}; pick a free address with --prometheus-listen"
     )]
@@ -260,6 +266,10 @@ impl Telemetry {
         let mut has_metric_reader = false;
 
         if let Some(endpoint) = &args.otel_collector_endpoint {
+            // `localhost:4317` parses as a URL with the scheme `localhost`, so check it here.
+            if !matches!(endpoint.scheme(), "http" | "https") {
+                return Err(TelemetryError::InvalidEndpoint(endpoint.clone()));
+            }
             let spans = span_exporter(endpoint, args.otel_protocol).map_err(|source| {
                 TelemetryError::Exporter {
                     signal: "traces",
@@ -447,6 +457,20 @@ mod tests {
             http_signal_url(&with_prefix, "v1/metrics"),
             "http://collector:4318/otlp/v1/metrics"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn endpoint_without_scheme_rejected() {
+        let args = TelemetryArgs {
+            otel_collector_endpoint: Some(Url::parse("localhost:4317").expect("parses as a URL")),
+            ..TelemetryArgs::default()
+        };
+        let error = Telemetry::init(&args).await.expect_err("no http scheme");
+        assert!(
+            matches!(error, TelemetryError::InvalidEndpoint(_)),
+            "{error}"
+        );
+        assert!(error.to_string().contains("localhost:4317"), "{error}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
