@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the main job on the embedded defaults. It brings up the local stack
 # (scripts/dev-stack.sh) and sends transactions to starknet-devnet so blocks with real state
-# diffs appear. Then it starts a block workflow for every new block and prints progress until
-# BLOCKS blocks (default 5) are settled on anvil. The stack keeps running afterwards; `scripts/dev-stack.sh down`
-# stops it.
+# diffs appear. Then it starts the chain's block follower, which starts a block workflow for
+# every new block, and prints progress until BLOCKS blocks (default 5) are settled on anvil.
+# The stack and the follower keep running afterwards: new devnet blocks keep settling.
+# `scripts/dev-stack.sh down` stops everything.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,13 +38,13 @@ for i in $(seq 1 "$blocks"); do
 done
 
 target=$(latest_l2)
-echo "L2 head is block $target; starting block workflows 1..$target"
-"$orchestrator" start "1..$target" --settings "$root/scripts/local-settings.json"
+echo "L2 head is block $target; starting the block follower"
+"$orchestrator" follow --settings "$root/scripts/local-settings.json" --poll-interval-secs 2
 
 echo "waiting for settlement (Web UI: http://127.0.0.1:8233)"
 for _ in $(seq 1 600); do
     settled=$(settled_l1 || echo "?")
-    echo "$(date +%T)  L2 head $target  settled on L1: ${settled:-none}"
+    echo "$(date +%T)  settled on L1: ${settled:-none}  |  $("$orchestrator" follow --show 2>/dev/null || echo "follower: no status yet")"
     if [ "${settled:-}" = "$target" ]; then
         "$orchestrator" status "1..$target"
         echo "all $target blocks settled"

@@ -328,6 +328,7 @@ impl Fixture {
             program_output,
             blobs: blob_refs,
             replace: None,
+            max_fee_wei: None,
         };
         let fixture = Self {
             anvil,
@@ -966,4 +967,36 @@ async fn broadcast_of_known_tx_returns_same_hash() {
     assert_eq!(first, signed.sent());
     assert_eq!(again, first);
     assert_eq!(fixture.pending_nonce().await, signed.nonce + 1);
+}
+
+#[tokio::test]
+async fn raised_fee_cap_lets_a_capped_block_send() {
+    let mut fixture = Fixture::start("raised-cap").await;
+    fixture.config.l1.settlement.fees.max_total_fee_wei = 1;
+    let nonce = fixture.pending_nonce().await;
+
+    let (result, log) = fixture.run(fixture.input.clone(), Attempt::first()).await;
+    match result {
+        Ok(SendOutcome::FeeCapExceeded { cap_wei, .. }) => assert_eq!(cap_wei, "1"),
+        other => panic!("expected FeeCapExceeded under a 1 wei cap, got {other:?}"),
+    }
+    assert!(log.recorded.is_empty(), "nothing is signed above the cap");
+    assert_eq!(fixture.pending_nonce().await, nonce, "nothing is sent above the cap");
+
+    let raised = SettleInput {
+        max_fee_wei: Some(u128::MAX.to_string()),
+        ..fixture.input.clone()
+    };
+    let sent = expect_sent(fixture.run(raised, Attempt::first()).await.0);
+    assert_eq!(sent.nonce, nonce);
+
+    let invalid = SettleInput {
+        max_fee_wei: Some("1e18".to_string()),
+        ..fixture.input.clone()
+    };
+    let (failure_type, retryable, message) =
+        expect_failure(fixture.run(invalid, Attempt::first()).await.0);
+    assert_eq!(failure_type, "InvalidFeeCap");
+    assert!(!retryable);
+    assert!(message.contains("1e18"), "message: {message}");
 }

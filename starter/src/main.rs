@@ -1,6 +1,8 @@
 //! `orchestrator`: the operator CLI of the appchain orchestrator.
 
 mod da_cli;
+mod fee_cap_cli;
+mod follow_cli;
 mod l1_cli;
 mod pie_cli;
 mod prover_cli;
@@ -23,6 +25,10 @@ enum Command {
     Setup,
     /// Start block workflows; a running or completed block is not started again.
     Start(temporal_cli::StartArgs),
+    /// Raise the L1 fee cap of blocks waiting for fees to drop.
+    FeeCap(fee_cap_cli::FeeCapArgs),
+    /// Start the chain's block follower, which starts a workflow for every new block.
+    Follow(follow_cli::FollowArgs),
     /// Show where blocks are: a table per block, or a chain summary.
     Status(temporal_cli::StatusArgs),
     /// Re-run a failed block from its failed stage, keeping finished stages.
@@ -64,6 +70,8 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Setup => temporal_cli::setup().await,
         Command::Start(args) => temporal_cli::start(args).await,
+        Command::Follow(args) => follow_cli::run(args).await,
+        Command::FeeCap(args) => fee_cap_cli::run(args).await,
         Command::Status(args) => temporal_cli::status(args).await,
         Command::Retry(args) => temporal_cli::retry(args).await,
         Command::Pause(chain) => temporal_cli::set_paused(chain, true).await,

@@ -212,6 +212,7 @@ async fn chain_summary(
         counts.push((stage.as_str(), count));
     }
     let sequencer = ops::sequencer_status(client, chain).await.ok();
+    let follower = orchestrator_starter::follow::follower_status(client, chain).await.ok();
     if json {
         let counts: serde_json::Map<String, serde_json::Value> = counts
             .iter()
@@ -220,7 +221,12 @@ async fn chain_summary(
         println!(
             "{}",
             serde_json::to_string_pretty(
-                &serde_json::json!({ "chain_id": chain, "blocks_by_stage": counts, "sequencer": sequencer })
+                &serde_json::json!({
+                    "chain_id": chain,
+                    "blocks_by_stage": counts,
+                    "sequencer": sequencer,
+                    "follower": follower,
+                })
             )?
         );
         return Ok(());
@@ -243,6 +249,10 @@ async fn chain_summary(
             }
         ),
         None => println!("settlement: sequencer not running; `orchestrator start` starts it"),
+    }
+    match follower {
+        Some(status) => println!("{}", crate::follow_cli::describe(&status)),
+        None => println!("follower: not running; `orchestrator follow` starts it"),
     }
     Ok(())
 }

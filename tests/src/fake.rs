@@ -8,8 +8,8 @@
 
 use orchestrator_workflows::activities::{BlockRef, ProverPollInput, SnosInput, definitions};
 use orchestrator_workflows::types::{
-    ArtifactRef, ConfirmInput, ConfirmOutcome, DaOutput, FactCheckInput, FactCheckOutput,
-    L1Attempt, ProverStatus, ProverSubmitInput, SendOutcome, SettleInput, SettlementOutput,
+    AlertInput, ArtifactRef, BlockLink, ConfirmInput, ConfirmOutcome, DaOutput, FactCheckInput,
+    FactCheckOutput, FollowerPoll, FollowerPollInput, L1Attempt, ProverStatus, ProverSubmitInput, SendOutcome, SettleInput, SettlementOutput,
     SnosOutput,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -39,6 +39,25 @@ pub struct FakeChain {
     pub prover_polls_needed: u32,
     /// Polls seen per query id.
     pub prover_polls: HashMap<String, u32>,
+    /// The fake L2 node's final blocks: number → (hash, parent hash).
+    pub l2_blocks: BTreeMap<u64, (String, String)>,
+    /// Alerts raised, oldest first.
+    pub alerts: Vec<AlertInput>,
+}
+
+impl FakeChain {
+    /// Appends blocks to the fake node, each hash derived from `salt` and its number, each
+    /// parent the hash of the block before.
+    pub fn grow_l2(&mut self, blocks: std::ops::RangeInclusive<u64>, salt: u64) {
+        for number in blocks {
+            let parent = match number.checked_sub(1).and_then(|p| self.l2_blocks.get(&p)) {
+                Some((hash, _)) => hash.clone(),
+                None => "0x0".to_string(),
+            };
+            let hash = format!("{:#x}", (salt << 32) + number + 1);
+            self.l2_blocks.insert(number, (hash, parent));
+        }
+    }
 }
 
 /// Fake chains keyed by chain id, shared between the test and the worker.
@@ -180,5 +199,57 @@ impl FakeActivities {
     #[activity(definition = definitions::L1SettledBlock)]
     async fn l1_settled_block(self: Arc<Self>, _ctx: ActivityContext, chain_id: String) -> Result<Option<u64>, ActivityError> {
         Ok(self.world.with_chain(&chain_id, |c| c.settled))
+    }
+    #[activity(definition = definitions::FollowerPoll)]
+    async fn follower_poll(self: Arc<Self>, _ctx: ActivityContext, input: FollowerPollInput) -> Result<FollowerPoll, ActivityError> {
+        Ok(self.world.with_chain(&input.chain_id, |c| {
+            let l2_latest = c.l2_blocks.keys().next_back().copied().unwrap_or(0);
+            let first_block = input.next_block.unwrap_or_else(|| c.settled.map_or(0, |s| s + 1));
+            let unsettled = first_block.saturating_sub(c.settled.map_or(0, |s| s + 1));
+            let room = input.window.max(1).saturating_sub(unsettled);
+            let mut last = l2_latest.min((first_block + room).saturating_sub(1));
+            if let Some(bound) = input.last_block {
+                last = last.min(bound);
+            }
+            let mut parent = input.parent.clone().or_else(|| {
+                let previous = first_block.checked_sub(1)?;
+                let (hash, _) = c.l2_blocks.get(&previous)?;
+                Some(BlockLink { number: previous, hash: hash.clone() })
+            });
+            let mut poll = FollowerPoll {
+                l2_latest,
+                l1_settled: c.settled,
+                first_block,
+                blocks: Vec::new(),
+                parent: parent.clone(),
+                reorg: None,
+            };
+            if room == 0 {
+                return poll;
+            }
+            for number in first_block..=last {
+                let Some((hash, parent_hash)) = c.l2_blocks.get(&number) else { break };
+                if let Some(expected) = &parent
+                    && &expected.hash != parent_hash
+                {
+                    poll.reorg = Some(format!(
+                        "L2 reorg: block {number} has parent hash {parent_hash}, expected {}",
+                        expected.hash
+                    ));
+                    break;
+                }
+                let link = BlockLink { number, hash: hash.clone() };
+                parent = Some(link.clone());
+                poll.blocks.push(link);
+            }
+            poll
+        }))
+    }
+
+    #[activity(definition = definitions::RaiseAlert)]
+    async fn raise_alert(self: Arc<Self>, _ctx: ActivityContext, input: AlertInput) -> Result<(), ActivityError> {
+        let chain_id = input.chain_id.clone();
+        self.world.with_chain(&chain_id, |c| c.alerts.push(input));
+        Ok(())
     }
 }

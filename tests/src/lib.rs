@@ -95,6 +95,8 @@ where
                 .expect("register BlockWorkflow")
                 .register_workflow::<orchestrator_workflows::SettlementSequencer>()
                 .expect("register SettlementSequencer")
+                .register_workflow::<orchestrator_workflows::ChainFollower>()
+                .expect("register ChainFollower")
                 .register_activities(activities)
                 .build();
             let mut worker = Worker::new(&runtime, client, options).expect("create worker");

@@ -68,6 +68,7 @@ async fn pipeline_on_dev_server() {
     blocks_settle_in_order(&client, &world).await;
     failed_block_holds_back_later_blocks(&client, &world).await;
     proving_deadline_waits_for_operator(&client, &world).await;
+    follower_starts_new_blocks_once(&client, &world).await;
 
     if std::env::var_os("ORCHESTRATOR_RECORD_HISTORIES").is_some() {
         record_histories(&client).await;
@@ -104,6 +105,16 @@ async fn proving_deadline_waits_for_operator(client: &Client, world: &FakeWorld)
     };
     assert_eq!(status.stage, Stage::Proving);
     assert_eq!(status.prover_resubmits, 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while world.with_chain(chain, |c| c.alerts.is_empty()) {
+        assert!(Instant::now() < deadline, "the proving deadline raised no alert");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    world.with_chain(chain, |c| {
+        let alert = &c.alerts[0];
+        assert_eq!((alert.kind.as_str(), alert.block_number), ("proving_deadline", Some(1)));
+        assert!(alert.message.contains("extend_proving_deadline"), "{}", alert.message);
+    });
     world.with_chain(chain, |c| assert_eq!(c.prover_posts.values().sum::<u32>(), 1));
 
     // The prover finishes; the operator extends the deadline and the block settles.
@@ -211,4 +222,101 @@ async fn failed_block_holds_back_later_blocks(client: &Client, world: &FakeWorld
         assert_eq!(c.settlement_order, (1..=8).collect::<Vec<_>>());
         assert!(c.sends.values().all(|&n| n == 1), "a block was sent twice: {:?}", c.sends);
     });
+}
+
+async fn follower_starts_new_blocks_once(client: &Client, world: &FakeWorld) {
+    use orchestrator_starter::follow::{self, FollowerStart};
+    use orchestrator_workflows::ChainFollower;
+    use orchestrator_workflows::types::{FollowerInput, FollowerStatus, follower_workflow_id};
+
+    let chain = "follow";
+    world.with_chain(chain, |c| {
+        c.settled = Some(0);
+        c.grow_l2(0..=4, 1);
+    });
+    ops::ensure_sequencer(client, chain, 2).await.expect("start sequencer");
+    let input = FollowerInput {
+        chain_id: chain.to_string(),
+        settings: fast_settings(),
+        next_block: None,
+        last_block: None,
+        window: 3,
+        poll_interval_secs: 1,
+        paused: false,
+        parent: None,
+        started_before: 0,
+    };
+    assert_eq!(
+        follow::start_follower(client, input.clone()).await.expect("start follower"),
+        FollowerStart::Started
+    );
+
+    async fn wait_follower(
+        client: &Client,
+        chain: &str,
+        what: &str,
+        done: impl Fn(&FollowerStatus) -> bool,
+    ) -> FollowerStatus {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(status) = follow::follower_status(client, chain).await
+                && done(&status)
+            {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "follower never reached: {what}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    // Blocks 1–4 exist after the settled block 0: all are started and settle.
+    for block in 1..=4 {
+        wait_for_stage(client, chain, block, Stage::Settled).await;
+    }
+    // New blocks on the node are picked up.
+    world.with_chain(chain, |c| c.grow_l2(5..=6, 1));
+    for block in 5..=6 {
+        wait_for_stage(client, chain, block, Stage::Settled).await;
+    }
+    // The lag is measured at each poll: it reaches 0 once a poll sees block 6 settled.
+    let status = wait_follower(client, chain, "next block 7 with no lag", |s| {
+        s.next_block == Some(7) && s.lag == Some(0)
+    })
+    .await;
+    assert_eq!(status.started, 6);
+
+    // Starting it again attaches to the running follower: nothing is started twice.
+    assert_eq!(
+        follow::start_follower(client, input).await.expect("start follower again"),
+        FollowerStart::AlreadyRunning
+    );
+    world.with_chain(chain, |c| {
+        assert_eq!(c.settlement_order, (1..=6).collect::<Vec<_>>());
+        assert!(c.prover_posts.values().all(|&n| n == 1), "a block ran twice: {:?}", c.prover_posts);
+    });
+    let runs = count(client, &format!("WorkflowType = 'BlockWorkflow' AND ChainId = '{chain}'")).await;
+    assert!(runs <= 6, "{runs} block workflow runs for 6 blocks");
+
+    // The node's chain changes under the follower: block 7's parent is not block 6.
+    world.with_chain(chain, |c| {
+        c.l2_blocks.retain(|&n, _| n <= 5);
+        c.grow_l2(6..=8, 2);
+    });
+    let stopped = wait_follower(client, chain, "a stop", |s| s.stopped.is_some()).await;
+    let reason = stopped.stopped.expect("stop reason");
+    assert!(reason.contains("L2 reorg") && reason.contains("block 7"), "{reason}");
+    assert_eq!(stopped.next_block, Some(7), "no block past the mismatch is started");
+    world.with_chain(chain, |c| {
+        assert!(c.alerts.iter().any(|a| a.kind == "l2_reorg"), "no reorg alert: {:?}", c.alerts)
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        ops::block_status(client, chain, 7).await.is_err(),
+        "block 7 was started after the reorg"
+    );
+    client
+        .get_workflow_handle::<ChainFollower>(follower_workflow_id(chain))
+        .terminate(Default::default())
+        .await
+        .expect("terminate the follower");
 }

@@ -8,7 +8,7 @@ mod config;
 
 use clap::Parser;
 use orchestrator_activities::pipeline::PipelineActivitiesImpl;
-use orchestrator_workflows::{BlockWorkflow, SettlementSequencer};
+use orchestrator_workflows::{BlockWorkflow, ChainFollower, SettlementSequencer};
 use temporalio_client::{Client, ClientOptions, Connection, envconfig::LoadClientConfigProfileOptions};
 use orchestrator_worker::telemetry::Telemetry;
 use temporalio_sdk::runtime::RuntimeOptions;
@@ -66,6 +66,7 @@ async fn run(args: config::WorkerArgs, telemetry: &Telemetry) -> anyhow::Result<
     let options = WorkerOptions::new(task_queue.clone())
         .register_workflow::<BlockWorkflow>()?
         .register_workflow::<SettlementSequencer>()?
+        .register_workflow::<ChainFollower>()?
         .register_activities(activities)
         .build();
     let mut worker = Worker::new(&runtime, client, options)?;

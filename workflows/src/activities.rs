@@ -8,8 +8,9 @@
 #![allow(unused_variables)]
 
 use crate::types::{
-    ConfirmInput, ConfirmOutcome, DaOutput, FactCheckInput, FactCheckOutput, ProverStatus,
-    ProverSubmitInput, SendOutcome, SettleInput, SnosOutput,
+    AlertInput, ConfirmInput, ConfirmOutcome, DaOutput, FactCheckInput, FactCheckOutput,
+    FollowerPoll, FollowerPollInput, ProverStatus, ProverSubmitInput, SendOutcome, SettleInput,
+    SnosOutput,
 };
 use serde::{Deserialize, Serialize};
 use temporalio_macros::activity_definitions;
@@ -90,6 +91,19 @@ impl PipelineActivities {
     /// Reads the last L2 block number the core contract holds, if any.
     #[activity(name = "l1_settled_block")]
     pub fn l1_settled_block(chain_id: String) -> Result<Option<u64>, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Reads the node's latest block and the core contract, and returns the next blocks to
+    /// start, each checked against its parent's hash.
+    #[activity(name = "follower_poll")]
+    pub fn follower_poll(input: FollowerPollInput) -> Result<FollowerPoll, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Logs an operator alert and counts it in the alert metric.
+    #[activity(name = "raise_alert")]
+    pub fn raise_alert(input: AlertInput) -> Result<(), ActivityError> {
         unimplemented!()
     }
 }

@@ -10,7 +10,7 @@ use crate::activities::{BlockRef, PipelineActivities, ProverPollInput, SnosInput
 use crate::attributes::{self, stage_update};
 use crate::sequencer::SettlementSequencer;
 use crate::types::{
-    BlockInput, BlockProgress, BlockStatus, ConfirmInput, ConfirmOutcome, FactCheckInput,
+    AlertInput, BlockInput, BlockProgress, BlockStatus, ConfirmInput, ConfirmOutcome, FactCheckInput,
     L1Attempt, ProofOutput, ProverStatus, ProverSubmitInput, SendOutcome, SettleInput,
     SettlementOutput, Stage, StageSettings, StageTiming, block_workflow_id,
     sequencer_workflow_id,
@@ -23,6 +23,9 @@ use temporalio_sdk::{
 };
 use temporalio_common::{RetryPolicy, error::ApplicationFailure};
 
+/// Patch id of the alert raised when a prover query passes its deadline.
+const PROVING_DEADLINE_ALERT_PATCH: &str = "proving-deadline-alert";
+
 /// Interval between two attempts to reach the settlement sequencer when it is not running.
 const SEQUENCER_RETRY_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -34,6 +37,8 @@ pub struct BlockWorkflow {
     settlement_turn: bool,
     wake_count: u64,
     deadline_extension_secs: u64,
+    /// Fee cap in wei raised by an operator with `raise_fee_cap`, decimal.
+    fee_cap_wei: Option<String>,
 }
 
 #[workflow_methods]
@@ -102,6 +107,22 @@ impl BlockWorkflow {
     /// that caught up), so it checks again at once instead of at its next timer.
     #[signal(name = "wake")]
     pub fn wake(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _input: ()) {
+        self.wake_count += 1;
+    }
+
+    /// Replaces the worker's L1 fee cap for this block with `wei` (a decimal integer) and
+    /// wakes the block, so a block waiting for fees to drop sends at once if the new cap
+    /// allows it. A value that is not a decimal integer is ignored and shown in the status.
+    #[signal(name = "raise_fee_cap")]
+    pub fn raise_fee_cap(&mut self, _ctx: &mut SyncWorkflowContext<Self>, wei: String) {
+        let wei = wei.trim().to_string();
+        if !wei.is_empty() && wei.bytes().all(|b| b.is_ascii_digit()) {
+            self.fee_cap_wei = Some(wei);
+        } else if let Some(status) = self.status.as_mut() {
+            status.last_error = Some(format!(
+                "raise_fee_cap ignored: {wei:?} is not a decimal number of wei"
+            ));
+        }
         self.wake_count += 1;
     }
 
@@ -240,7 +261,22 @@ async fn prove(
                      extend_proving_deadline signal to keep waiting",
                     settings.deadline_secs
                 );
-                ctx.state_mut(|s| status_mut(s).waiting_for = Some(message));
+                ctx.state_mut(|s| status_mut(s).waiting_for = Some(message.clone()));
+                // Histories recorded before the alert existed have no alert activity here.
+                if ctx.patched(PROVING_DEADLINE_ALERT_PATCH) {
+                    ctx.execute_activity(
+                        PipelineActivities::raise_alert,
+                        AlertInput {
+                            chain_id: input.chain_id.clone(),
+                            block_number: Some(input.block_number),
+                            kind: "proving_deadline".to_string(),
+                            message,
+                        },
+                        options.clone(),
+                    )
+                    .await
+                    .map_err(|e| activity_failed(Stage::Proving, &e))?;
+                }
                 let wakes = ctx.state(|s| s.wake_count);
                 ctx.wait_condition(|s| s.wake_count > wakes)
                     .await
@@ -340,6 +376,7 @@ async fn settle(
                     program_output: program_output.clone(),
                     blobs: blobs.to_vec(),
                     replace: replace.clone(),
+                    max_fee_wei: ctx.state(|s| s.fee_cap_wei.clone()),
                 },
                 options.clone(),
             )
@@ -349,9 +386,10 @@ async fn settle(
         match outcome {
             SendOutcome::FeeCapExceeded { required_wei, cap_wei } => {
                 let message = format!(
-                    "L1 fee {required_wei} wei exceeds the cap of {cap_wei} wei; raise \
-                     MADARA_ORCHESTRATOR_ETHEREUM_L2_STATE_UPDATE_MAX_FEE_WEI and send the wake \
-                     signal, or wait for fees to drop"
+                    "L1 fee {required_wei} wei exceeds the cap of {cap_wei} wei; waiting for \
+                     fees to drop, or raise the cap for this block with `orchestrator fee-cap \
+                     WEI` (and MADARA_ORCHESTRATOR_ETHEREUM_L2_STATE_UPDATE_MAX_FEE_WEI for later \
+                     blocks)"
                 );
                 ctx.state_mut(|s| status_mut(s).waiting_for = Some(message));
                 sleep_or_wake(ctx, Duration::from_secs(settings.fee_cap_poll_interval_secs)).await;

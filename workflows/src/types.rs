@@ -240,6 +240,10 @@ pub struct SettleInput {
     pub blobs: Vec<ArtifactRef>,
     /// Transaction to replace at the same nonce with higher fees, if any.
     pub replace: Option<L1Attempt>,
+    /// Fee cap in wei raised by an operator for this block (decimal), replacing the worker's
+    /// configured cap.
+    #[serde(default)]
+    pub max_fee_wei: Option<String>,
 }
 
 /// One L1 transaction sent for a block.
@@ -418,4 +422,116 @@ pub fn block_workflow_id(chain_id: &str, block_number: u64) -> String {
 /// Workflow id of a chain's settlement sequencer.
 pub fn sequencer_workflow_id(chain_id: &str) -> String {
     format!("settlement-{chain_id}")
+}
+
+/// Workflow id of a chain's block follower.
+pub fn follower_workflow_id(chain_id: &str) -> String {
+    format!("follower-{chain_id}")
+}
+
+/// Input of the per-chain block follower.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FollowerInput {
+    /// Chain id.
+    pub chain_id: String,
+    /// Settings passed to every block workflow the follower starts.
+    pub settings: PipelineSettings,
+    /// First block to start; `None` starts after the block settled on L1 (or at 0).
+    pub next_block: Option<u64>,
+    /// Last block to start; the follower finishes after starting it. `None` follows forever.
+    pub last_block: Option<u64>,
+    /// Maximum blocks started and not yet settled on L1.
+    pub window: u64,
+    /// Seconds between two polls of the node.
+    pub poll_interval_secs: u64,
+    /// Whether the follower starts paused.
+    #[serde(default)]
+    pub paused: bool,
+    /// Hash of the block before `next_block`, carried over continue-as-new.
+    #[serde(default)]
+    pub parent: Option<BlockLink>,
+    /// Blocks started by earlier runs of this follower (carried over continue-as-new).
+    #[serde(default)]
+    pub started_before: u64,
+}
+
+/// A block number and its hash, `0x` hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockLink {
+    /// L2 block number.
+    pub number: u64,
+    /// Block hash, `0x` hex.
+    pub hash: String,
+}
+
+/// Input of the `follower_poll` activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowerPollInput {
+    /// Chain id.
+    pub chain_id: String,
+    /// Next block to start; `None` means the block after the one settled on L1.
+    pub next_block: Option<u64>,
+    /// Last block to start, if bounded.
+    pub last_block: Option<u64>,
+    /// Maximum blocks started and not yet settled on L1.
+    pub window: u64,
+    /// Hash the next block's parent hash must equal, when known.
+    pub parent: Option<BlockLink>,
+}
+
+/// What the follower learned from one poll of the node and the core contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowerPoll {
+    /// Latest final block of the node.
+    pub l2_latest: u64,
+    /// Last block settled on L1.
+    pub l1_settled: Option<u64>,
+    /// First block this poll considered.
+    pub first_block: u64,
+    /// Blocks to start now, in order, each checked against its parent.
+    pub blocks: Vec<BlockLink>,
+    /// Hash of the block before `first_block`, when known.
+    pub parent: Option<BlockLink>,
+    /// Set when the node's chain no longer matches the settled or started blocks.
+    pub reorg: Option<String>,
+}
+
+/// State of the block follower, returned by its `status` query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowerStatus {
+    /// Chain id.
+    pub chain_id: String,
+    /// Next block the follower will start.
+    pub next_block: Option<u64>,
+    /// Last block the follower will start, if bounded.
+    pub last_block: Option<u64>,
+    /// Latest final block of the node at the last poll.
+    pub l2_latest: Option<u64>,
+    /// Last block settled on L1 at the last poll.
+    pub l1_settled: Option<u64>,
+    /// Blocks between the node's latest block and the last settled one.
+    pub lag: Option<u64>,
+    /// Maximum blocks started and not yet settled.
+    pub window: u64,
+    /// Whether an operator paused the follower.
+    pub paused: bool,
+    /// Why the follower stopped (an L2 reorg), until an operator resumes it.
+    pub stopped: Option<String>,
+    /// Blocks this follower has started.
+    pub started: u64,
+    /// Unix seconds of the last poll.
+    pub last_poll_at: Option<u64>,
+}
+
+/// Input of the `raise_alert` activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertInput {
+    /// Chain id.
+    pub chain_id: String,
+    /// Block concerned, if any.
+    pub block_number: Option<u64>,
+    /// Stable alert name, for example `proving_deadline` or `l2_reorg`.
+    pub kind: String,
+    /// What happened and what to do.
+    pub message: String,
 }

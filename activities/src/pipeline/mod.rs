@@ -26,8 +26,9 @@ use alloy::primitives::B256;
 use errors::permanent;
 use orchestrator_workflows::activities::{BlockRef, ProverPollInput, SnosInput, definitions};
 use orchestrator_workflows::types::{
-    ArtifactRef, ConfirmInput, ConfirmOutcome, DaOutput, FactCheckInput, FactCheckOutput,
-    L1Attempt, ProverStatus, ProverSubmitInput, SendOutcome, SettleInput, SettlementOutput,
+    AlertInput, ArtifactRef, ConfirmInput, ConfirmOutcome, DaOutput, FactCheckInput,
+    FactCheckOutput, FollowerPoll, FollowerPollInput, L1Attempt, ProverStatus, ProverSubmitInput,
+    SendOutcome, SettleInput, SettlementOutput,
     SnosOutput,
 };
 use std::collections::BTreeMap;
@@ -443,6 +444,24 @@ impl PipelineActivitiesImpl {
         } else {
             &self.settlement_in_flight
         };
+        let raised;
+        let client = match input.max_fee_wei.as_deref() {
+            None => client,
+            Some(text) => {
+                let cap = text.parse::<u128>().map_err(|_| {
+                    permanent(
+                        format!(
+                            "fee cap {text:?} raised for block {} is not a decimal number of \
+                             wei; send raise_fee_cap again with digits only",
+                            input.block_number
+                        ),
+                        "InvalidFeeCap",
+                    )
+                })?;
+                raised = client.with_fee_cap(cap);
+                &raised
+            }
+        };
 
         let outcome = match recorded_send(&ctx)? {
             Some(recorded) => {
@@ -580,6 +599,47 @@ impl PipelineActivitiesImpl {
             })
             .await
     }
+
+    #[activity(definition = definitions::FollowerPoll)]
+    async fn follower_poll(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: FollowerPollInput,
+    ) -> Result<FollowerPoll, ActivityError> {
+        let observer = ActivityTelemetry::new("follower_poll", &ctx, &input.chain_id, None);
+        let chain_id = input.chain_id.clone();
+        let work = async {
+            self.check_chain(&input.chain_id)?;
+            follower::poll(&self.source, &self.settlement, &input).await
+        };
+        observer
+            .observe_with(work, |poll: &FollowerPoll| {
+                telemetry::record_l2_block_seen(&chain_id, poll.l2_latest);
+                if let Some(settled) = poll.l1_settled {
+                    telemetry::record_l1_settled_block(&chain_id, settled);
+                }
+            })
+            .await
+    }
+
+    #[activity(definition = definitions::RaiseAlert)]
+    async fn raise_alert(self: Arc<Self>, _ctx: ActivityContext, input: AlertInput) -> Result<(), ActivityError> {
+        let block = input.block_number.map_or_else(|| "-".to_string(), |b| b.to_string());
+        tracing::error!(
+            chain_id = %input.chain_id,
+            block_number = %block,
+            alert = %input.kind,
+            "{}",
+            input.message
+        );
+        if input.kind == "proving_deadline"
+            && let Some(block) = input.block_number
+        {
+            telemetry::proving_deadline_exceeded(&input.chain_id, block);
+        }
+        Ok(())
+    }
 }
 
+mod follower;
 mod snos_stage;

@@ -203,6 +203,17 @@ impl SettlementClient {
         }
     }
 
+    /// Returns a client for the same node and account whose total-fee cap is `max_total_fee_wei`.
+    pub fn with_fee_cap(&self, max_total_fee_wei: u128) -> Self {
+        let mut config = self.config.clone();
+        config.fees.max_total_fee_wei = max_total_fee_wei;
+        Self {
+            provider: self.provider.clone(),
+            config,
+            key: self.key.clone(),
+        }
+    }
+
     /// Returns the settings.
     pub fn config(&self) -> &SettlementConfig {
         &self.config
