@@ -29,8 +29,7 @@ pub struct StartArgs {
     #[arg(long, env = "ORCHESTRATOR_PIPELINE_SETTINGS")]
     pub settings: Option<PathBuf>,
     /// Maximum settlement transactions sent and not yet confirmed.
-    /// NOTE: values above 1 have shown spurious state-mismatch failures, under investigation.
-    #[arg(long, env = "ORCHESTRATOR_MAX_IN_FLIGHT", default_value_t = 1)]
+    #[arg(long, env = "ORCHESTRATOR_MAX_IN_FLIGHT", default_value_t = 4)]
     pub max_in_flight: u32,
     /// Wait until every block is settled, showing progress. The default when stdout is a
     /// terminal; Ctrl-C stops waiting and leaves the workflows running.
