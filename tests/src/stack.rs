@@ -1115,7 +1115,7 @@ impl Stack {
     }
 
     /// Checks the L1 history against `blocks`: one successful update per block, in block
-    /// order, no reverted update, and one prover POST per block.
+    /// order, no reverted update, and one prover query per block.
     pub async fn audit(&self, blocks: std::ops::RangeInclusive<u64>) -> anyhow::Result<Audit> {
         let transactions = self.core_transactions().await?;
         let mut per_block: BTreeMap<u64, u64> = BTreeMap::new();
@@ -1130,7 +1130,7 @@ impl Stack {
                 let id = orchestrator_workflows::types::block_workflow_id(chain, block);
                 (
                     block,
-                    stats.posts_by_dedup_id.get(&id).copied().unwrap_or(0),
+                    stats.queries_by_dedup_id.get(&id).copied().unwrap_or(0),
                 )
             })
             .collect();
@@ -1149,7 +1149,8 @@ pub struct Audit {
     pub transactions: Vec<CoreTransaction>,
     /// Number of transactions to the core contract per L2 block, reverted ones included.
     pub per_block: BTreeMap<u64, u64>,
-    /// Number of `POST /atlantic-query` per L2 block.
+    /// Number of prover queries stored per L2 block. A worker killed while its submission
+    /// was in flight may POST again; the prover then rejects the dedup id and stores nothing.
     pub posts: BTreeMap<u64, u64>,
 }
 
@@ -1163,7 +1164,7 @@ impl Audit {
             .collect()
     }
 
-    /// Returns the number of blocks with more than one update or more than one prover POST.
+    /// Returns the number of blocks with more than one update or more than one prover query.
     pub fn duplicates(&self) -> u64 {
         let updates = self.per_block.values().filter(|count| **count > 1).count();
         let posts = self.posts.values().filter(|count| **count > 1).count();
@@ -1171,11 +1172,11 @@ impl Audit {
     }
 
     /// Asserts one successful update per block of `blocks`, in order, nothing reverted and one
-    /// prover POST per block.
+    /// prover query per block.
     pub fn assert_exactly_once_in_order(&self, blocks: std::ops::RangeInclusive<u64>) {
         self.assert_l1_exactly_once_in_order(blocks.clone());
         for block in blocks {
-            assert_eq!(self.posts[&block], 1, "prover POSTs of L2 block {block}");
+            assert_eq!(self.posts[&block], 1, "prover queries of L2 block {block}");
         }
     }
 

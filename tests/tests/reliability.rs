@@ -294,7 +294,7 @@ async fn prover_failed_twice_then_success() {
     let audit = stack.audit(blocks.clone()).await.expect("read the history");
     assert_eq!(
         audit.posts[&block], 3,
-        "prover POSTs: the first and two resubmissions"
+        "prover queries: the first and two resubmissions"
     );
     println!(
         "reliability: prover FAILED twice: 1 run, 2 faults injected, {} blocks settled, {} \

@@ -37,6 +37,10 @@ pub struct LocalProverStats {
     pub posts_by_dedup_id: BTreeMap<String, u64>,
     /// Number of queries by status.
     pub queries_by_status: BTreeMap<String, u64>,
+    /// Number of stored queries by dedup id. A POST rejected as a duplicate stores none, so
+    /// this is the number of proving jobs each dedup id started.
+    #[serde(default)]
+    pub queries_by_dedup_id: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -151,7 +155,11 @@ impl QueryStore {
     pub(crate) fn stats(&self) -> LocalProverStats {
         let state = self.lock();
         let mut queries_by_status = BTreeMap::new();
+        let mut queries_by_dedup_id = BTreeMap::new();
         for stored in state.queries.values() {
+            if let Some(dedup_id) = &stored.query.dedup_id {
+                *queries_by_dedup_id.entry(dedup_id.clone()).or_default() += 1;
+            }
             let status = serde_json::to_value(stored.query.status)
                 .ok()
                 .and_then(|value| value.as_str().map(str::to_owned))
@@ -161,6 +169,7 @@ impl QueryStore {
         LocalProverStats {
             posts_by_dedup_id: state.posts_by_dedup_id.clone(),
             queries_by_status,
+            queries_by_dedup_id,
         }
     }
 
