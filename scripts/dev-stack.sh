@@ -66,7 +66,7 @@ devnet_bin() {
 
 up() {
     "$root/scripts/install-tools.sh"
-    (cd "$root" && cargo build --locked -p orchestrator-starter -p orchestrator-worker)
+    (cd "$root" && cargo build --locked --workspace --bins)
     local orchestrator=$CARGO_TARGET_DIR/debug/orchestrator
 
     start temporal "$bin/temporal" server start-dev --ip 127.0.0.1 --port 7233 --ui-port 8233 \
