@@ -48,6 +48,8 @@ pub struct ChainFollower {
     status: Option<FollowerStatus>,
     /// Incremented by `resume`, so a stopped or paused follower notices it.
     resumes: u64,
+    /// Set by a `pause` delivered before the run recorded its status.
+    paused_early: bool,
 }
 
 impl ChainFollower {
@@ -72,7 +74,7 @@ impl ChainFollower {
             l1_settled: None,
             lag: None,
             window: input.window.max(1),
-            paused: input.paused,
+            paused: input.paused || ctx.state(|s| s.paused_early),
             stopped: None,
             started: input.started_before,
             last_poll_at: None,
@@ -202,17 +204,21 @@ impl ChainFollower {
     /// Stops starting blocks; blocks already started go on.
     #[signal(name = "pause")]
     pub fn pause(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _input: ()) {
-        if let Some(status) = self.status.as_mut() {
-            status.paused = true;
+        match self.status.as_mut() {
+            Some(status) => status.paused = true,
+            None => self.paused_early = true,
         }
     }
 
     /// Resumes a paused follower, or one stopped by a chain mismatch, which it checks again.
     #[signal(name = "resume")]
     pub fn resume(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _input: ()) {
-        if let Some(status) = self.status.as_mut() {
-            status.paused = false;
-            status.stopped = None;
+        match self.status.as_mut() {
+            Some(status) => {
+                status.paused = false;
+                status.stopped = None;
+            }
+            None => self.paused_early = false,
         }
         self.resumes += 1;
     }

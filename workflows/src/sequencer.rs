@@ -82,10 +82,15 @@ impl SettlementSequencer {
     /// Grants settlement turns in block order until the server suggests continuing as new.
     #[run(name = "SettlementSequencer")]
     pub async fn run(ctx: &mut WorkflowContext<Self>, input: SequencerInput) -> WorkflowResult<()> {
+        // Signals delivered with the start (a `pause` sent right after `start`) are applied
+        // before this line, so the input adds to the state instead of replacing it.
         ctx.state_mut(|s| {
             s.chain_id = input.chain_id.clone();
-            s.next_block = input.next_block;
-            s.paused = input.paused;
+            s.next_block = match (s.next_block, input.next_block) {
+                (Some(signalled), Some(given)) => Some(signalled.max(given)),
+                (signalled, given) => signalled.or(given),
+            };
+            s.paused = s.paused || input.paused;
             s.max_in_flight = input.max_in_flight;
             s.ready.extend(input.ready.iter().copied());
             s.in_flight.extend(input.in_flight.iter().copied());
