@@ -278,7 +278,7 @@ async fn follower_starts_new_blocks_once(client: &Client, world: &FakeWorld) {
     for block in 5..=6 {
         wait_for_stage(client, chain, block, Stage::Settled).await;
     }
-    // The lag is measured at each poll: it reaches 0 once a poll sees block 6 settled.
+    // The lag is measured at each poll, so it reaches 0 once a poll finds block 6 settled.
     let status = wait_follower(client, chain, "next block 7 with no lag", |s| {
         s.next_block == Some(7) && s.lag == Some(0)
     })
@@ -304,7 +304,8 @@ async fn follower_starts_new_blocks_once(client: &Client, world: &FakeWorld) {
     });
     let stopped = wait_follower(client, chain, "a stop", |s| s.stopped.is_some()).await;
     let reason = stopped.stopped.expect("stop reason");
-    assert!(reason.contains("L2 reorg") && reason.contains("block 7"), "{reason}");
+    assert!(reason.contains("L2 reorg"), "{reason}");
+    assert!(reason.contains("block 7"), "{reason}");
     assert_eq!(stopped.next_block, Some(7), "no block past the mismatch is started");
     world.with_chain(chain, |c| {
         assert!(c.alerts.iter().any(|a| a.kind == "l2_reorg"), "no reorg alert: {:?}", c.alerts)

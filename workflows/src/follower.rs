@@ -10,10 +10,10 @@
 //! `window` blocks are started and not yet settled on L1, so a stalled settlement does not
 //! pile up work.
 //!
-//! When the node's chain no longer matches (a block's parent hash differs from the hash of the
-//! block started before it, or the node's hash of the settled block differs from the one on
-//! L1), the follower raises an alert, records why in its status and starts nothing more until
-//! an operator sends `resume`, which checks again.
+//! The node's chain no longer matches when a block's parent hash differs from the hash of the
+//! block started before it, or when the node's hash of the settled block differs from the one
+//! on L1. The follower then raises an alert, records the reason in its status and starts
+//! nothing more until an operator sends `resume`, which checks again.
 //!
 //! The follower continues as new when the server suggests it, carrying its position.
 

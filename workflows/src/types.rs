@@ -479,7 +479,7 @@ pub struct FollowerPollInput {
     pub parent: Option<BlockLink>,
 }
 
-/// What the follower learned from one poll of the node and the core contract.
+/// Result of one follower poll of the node and the core contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FollowerPoll {
     /// Latest final block of the node.
@@ -515,7 +515,7 @@ pub struct FollowerStatus {
     pub window: u64,
     /// Whether an operator paused the follower.
     pub paused: bool,
-    /// Why the follower stopped (an L2 reorg), until an operator resumes it.
+    /// Reason the follower stopped (an L2 reorg), kept until an operator resumes it.
     pub stopped: Option<String>,
     /// Blocks this follower has started.
     pub started: u64,
@@ -532,6 +532,6 @@ pub struct AlertInput {
     pub block_number: Option<u64>,
     /// Stable alert name, for example `proving_deadline` or `l2_reorg`.
     pub kind: String,
-    /// What happened and what to do.
+    /// Description of the event and the operator's next step.
     pub message: String,
 }

@@ -222,7 +222,7 @@ pub async fn read_core_config<P: Provider>(
 /// `core_contract`, all at the same L1 block.
 ///
 /// The three getters are separate calls. Pinning them to the head's number is not enough on
-/// every node: anvil answers calls at its head from the state it is mining into, so while it
+/// every node: anvil serves calls at its head from the state it is mining into, so while it
 /// mines the next block one call can see a later update than another. A read is therefore kept
 /// only when the head did not move during it and a second read agrees; once the head has moved,
 /// the state at the old head is final and read again.
