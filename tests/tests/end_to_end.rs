@@ -550,11 +550,11 @@ async fn pipeline_settles_devnet_blocks() {
 
     // Phase 5: an L2 reorg. Devnet restarts on the same port with another history: blocks
     // 1 to BLOCKS + 1 all empty.
-    // NOTE: starknet-devnet 0.10.1 block hashes do not chain: two histories whose block N has
-    // the same number and transaction count give block N the same hash, whatever came before
-    // (seen here: a history with an empty block 1 and one mint per later block gave block 20
-    // the settled hash, and the core contract accepted block 21 on top of it). So every block
-    // of the new history is empty, unlike the one-mint blocks that were settled.
+    // NOTE: starknet-devnet 0.10.1 block hashes do not chain. Two histories whose block N has
+    // the same number and transaction count give block N the same hash, whatever came before.
+    // A history with an empty block 1 and one mint per later block gave block 20 the settled
+    // hash here, and the core contract accepted block 21 on top of it. So every block of the
+    // new history is empty, unlike the one-mint blocks that were settled.
     let recorded_hash = recorded_block_hash(&client, &artifact_store, 1).await;
     assert_eq!(
         recorded_hash, l2_hashes[&1],
