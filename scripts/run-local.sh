@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the main job on the embedded defaults. It brings up the local stack
-# (scripts/dev-stack.sh) and sends transactions to starknet-devnet so blocks with real state
+# (scripts/dev-stack.sh) and sends signed transactions to starknet-devnet so blocks with real state
 # diffs appear. Then it starts the chain's block follower, which starts a block workflow for
 # every new block, and prints progress until BLOCKS blocks (default 5) are settled on anvil.
 # The stack and the follower keep running afterwards: new devnet blocks keep settling.
@@ -30,12 +30,9 @@ settled_l1() {
         | sed -n 's/.*"block_number": *\([0-9-]*\).*/\1/p'
 }
 
-# Each mint is one transaction, and devnet makes one block per transaction.
-echo "sending $blocks transactions to starknet-devnet"
-for i in $(seq 1 "$blocks"); do
-    address=$(printf '0x%064x' $((0x1000 + i)))
-    rpc http://127.0.0.1:5050/rpc devnet_mint "{\"address\":\"$address\",\"amount\":$((i * 1000)),\"unit\":\"FRI\"}" >/dev/null
-done
+# Signed transactions from devnet's first predeployed account: STRK transfers, then one
+# contract deployment. Devnet makes one block per transaction.
+"$orchestrator" load --rpc-url http://127.0.0.1:5050/rpc --transfers $((blocks - 1)) --deployments 1
 
 target=$(latest_l2)
 echo "L2 head is block $target; starting the block follower"

@@ -4,6 +4,7 @@ mod da_cli;
 mod fee_cap_cli;
 mod follow_cli;
 mod l1_cli;
+mod load_cli;
 mod pie_cli;
 mod prover_cli;
 mod settle_cli;
@@ -29,6 +30,8 @@ enum Command {
     FeeCap(fee_cap_cli::FeeCapArgs),
     /// Start the chain's block follower, which starts a workflow for every new block.
     Follow(follow_cli::FollowArgs),
+    /// Send signed transactions through a Starknet node, so it makes blocks with state diffs.
+    Load(load_cli::LoadArgs),
     /// Show where blocks are: a table per block, or a chain summary.
     Status(temporal_cli::StatusArgs),
     /// Re-run a failed block from its failed stage, keeping finished stages.
@@ -72,6 +75,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Start(args) => temporal_cli::start(args).await,
         Command::Follow(args) => follow_cli::run(args).await,
         Command::FeeCap(args) => fee_cap_cli::run(args).await,
+        Command::Load(args) => load_cli::run(args).await,
         Command::Status(args) => temporal_cli::status(args).await,
         Command::Retry(args) => temporal_cli::retry(args).await,
         Command::Pause(chain) => temporal_cli::set_paused(chain, true).await,
