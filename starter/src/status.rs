@@ -38,6 +38,9 @@ pub struct BlockRow {
     /// Last error of the block: the retrying activity's last failure, or the error that
     /// failed the block.
     pub last_error: Option<String>,
+    /// State diff encoding of the block once its DA stage finished, with the chain's
+    /// stateful-compression setting, for example `v2, stateful off (chain setting)`.
+    pub da_encoding: Option<String>,
     /// Wait reason of the block, or its L1 transaction once settled.
     pub note: Option<String>,
     /// Reason this row is incomplete, with the fix, or `None` when every field was read.
@@ -74,6 +77,7 @@ pub async fn collect_row(client: &Client, chain_id: &str, block_number: u64) -> 
         age_secs: None,
         attempts: None,
         last_error: None,
+        da_encoding: None,
         note: None,
         error: None,
         status: None,
@@ -182,6 +186,12 @@ fn fill_from_status(
         Some(failure) if description.status() == WorkflowExecutionStatus::Running => Some(failure),
         _ => status.last_error.clone(),
     };
+    row.da_encoding = status
+        .progress
+        .da
+        .as_ref()
+        .and_then(|da| da.encoding.as_ref())
+        .map(|encoding| encoding.summary());
     row.note = match status.stage {
         Stage::Settled => status.progress.settlement.as_ref().map(|settlement| {
             if settlement.tx_hash.is_empty() {
@@ -293,9 +303,17 @@ pub fn render_table(rows: &[BlockRow], width: Option<usize>) -> String {
         .unwrap_or(0)
         .max("NOTE".len());
 
+    let encoding_width = rows
+        .iter()
+        .filter_map(|row| row.da_encoding.as_ref())
+        .map(|encoding| encoding.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("DA ENCODING".len());
+
     let mut out = format!(
-        "{:>8}  {:<24}  {:>5}  {:>8}  {:<note_width$}  LAST ERROR\n",
-        "BLOCK", "STAGE", "AGE", "ATTEMPTS", "NOTE"
+        "{:>8}  {:<24}  {:>5}  {:>8}  {:<encoding_width$}  {:<note_width$}  LAST ERROR\n",
+        "BLOCK", "STAGE", "AGE", "ATTEMPTS", "DA ENCODING", "NOTE"
     );
     for (row, note) in rows.iter().zip(&notes) {
         let error = match (&row.error, &row.last_error) {
@@ -304,11 +322,12 @@ pub fn render_table(rows: &[BlockRow], width: Option<usize>) -> String {
             (None, None) => "-".to_string(),
         };
         let fixed = format!(
-            "{:>8}  {:<24}  {:>5}  {:>8}  {:<note_width$}  ",
+            "{:>8}  {:<24}  {:>5}  {:>8}  {:<encoding_width$}  {:<note_width$}  ",
             row.block_number,
             row.stage.as_deref().unwrap_or("unknown"),
             row.age_secs.map_or("-".to_string(), format_age),
             row.attempts.map_or("-".to_string(), |a| a.to_string()),
+            row.da_encoding.as_deref().unwrap_or("-"),
             note,
         );
         let error = match width {
@@ -351,6 +370,7 @@ mod tests {
             age_secs: Some(150),
             attempts: Some(3),
             last_error: last_error.map(str::to_string),
+            da_encoding: None,
             note: None,
             error: None,
             status: None,
@@ -391,6 +411,17 @@ mod tests {
         let table = render_table(&[unreadable], None);
         assert!(table.contains("block 9 has no workflow"));
         assert!(!table.contains("old"));
+    }
+
+    #[test]
+    fn table_shows_da_encoding() {
+        let mut encoded = row(11, None);
+        encoded.da_encoding = Some("v2, stateful off (chain setting)".to_string());
+        let table = render_table(&[encoded, row(12, None)], Some(200));
+        let header = table.lines().next().expect("a header");
+        assert!(header.contains("DA ENCODING"), "header: {header}");
+        let encoded_line = table.lines().nth(1).expect("row of block 11");
+        assert!(encoded_line.contains("v2, stateful off (chain setting)"), "row: {encoded_line}");
     }
 
     #[test]

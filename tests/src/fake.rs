@@ -97,7 +97,7 @@ impl FakeActivities {
     #[activity(definition = definitions::DaEncode)]
     async fn da_encode(self: Arc<Self>, _ctx: ActivityContext, block: BlockRef) -> Result<DaOutput, ActivityError> {
         let key = format!("{}/{}/blob-1", block.chain_id, block.block_number);
-        Ok(DaOutput { blobs: vec![artifact(key)], versioned_hashes: vec![format!("0x01{:062x}", block.block_number)], felt_count: 10 })
+        Ok(DaOutput { blobs: vec![artifact(key)], versioned_hashes: vec![format!("0x01{:062x}", block.block_number)], felt_count: 10, encoding: None })
     }
 
     #[activity(definition = definitions::SnosRun)]

@@ -56,7 +56,7 @@ impl ChangedBlockWorkflow {
     #[run(name = "BlockWorkflow")]
     async fn run(ctx: &mut WorkflowContext<Self>, input: BlockInput) -> WorkflowResult<Option<BlockStatus>> {
         let block = BlockRef { chain_id: input.chain_id, block_number: input.block_number };
-        let da = orchestrator_workflows::types::DaOutput { blobs: vec![], versioned_hashes: vec![], felt_count: 0 };
+        let da = orchestrator_workflows::types::DaOutput { blobs: vec![], versioned_hashes: vec![], felt_count: 0, encoding: None };
         ctx.execute_activity(
             PipelineActivities::snos_run,
             SnosInput { block, da },

@@ -165,6 +165,42 @@ pub struct DaOutput {
     pub versioned_hashes: Vec<String>,
     /// Number of felts encoded before padding.
     pub felt_count: u64,
+    /// Encoding the stage applied. `None` in histories recorded before the field existed.
+    #[serde(default)]
+    pub encoding: Option<DaEncoding>,
+}
+
+/// State diff encoding of one block: what its Starknet version requires, narrowed by the
+/// chain's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaEncoding {
+    /// Starknet version the node reported for the block.
+    pub starknet_version: String,
+    /// `v2` (Starknet 0.13.3 and later) or `legacy`.
+    pub format: String,
+    /// Whether addresses and keys were replaced by their aliases (stateful compression).
+    pub stateful_compression: bool,
+    /// Whether the chain's settings allow stateful compression. A node that does not keep the
+    /// alias contract (starknet-devnet) needs it off.
+    pub stateful_compression_enabled: bool,
+    /// Whether the felts went through stateless compression.
+    pub stateless_compression: bool,
+}
+
+impl DaEncoding {
+    /// Short description for status tables, for example `v2, stateful off (chain setting)`.
+    pub fn summary(&self) -> String {
+        if self.format != "v2" {
+            return self.format.clone();
+        }
+        let stateful = match (self.stateful_compression, self.stateful_compression_enabled) {
+            (true, _) => "stateful on",
+            (false, false) => "stateful off (chain setting)",
+            (false, true) => "stateful off (version)",
+        };
+        let stateless = if self.stateless_compression { "" } else { ", stateless off" };
+        format!("v2, {stateful}{stateless}")
+    }
 }
 
 /// Result of the SNOS stage.
@@ -534,4 +570,27 @@ pub struct AlertInput {
     pub kind: String,
     /// Description of the event and the operator's next step.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DaEncoding;
+
+    fn encoding(format: &str, stateful: bool, enabled: bool) -> DaEncoding {
+        DaEncoding {
+            starknet_version: "0.14.0".to_string(),
+            format: format.to_string(),
+            stateful_compression: stateful,
+            stateful_compression_enabled: enabled,
+            stateless_compression: true,
+        }
+    }
+
+    #[test]
+    fn encoding_summary_names_the_reason() {
+        assert_eq!(encoding("v2", true, true).summary(), "v2, stateful on");
+        assert_eq!(encoding("v2", false, false).summary(), "v2, stateful off (chain setting)");
+        assert_eq!(encoding("v2", false, true).summary(), "v2, stateful off (version)");
+        assert_eq!(encoding("legacy", false, true).summary(), "legacy");
+    }
 }

@@ -26,18 +26,19 @@ use alloy::primitives::B256;
 use errors::permanent;
 use orchestrator_workflows::activities::{BlockRef, ProverPollInput, SnosInput, definitions};
 use orchestrator_workflows::types::{
-    AlertInput, ArtifactRef, ConfirmInput, ConfirmOutcome, DaOutput, FactCheckInput,
+    AlertInput, ArtifactRef, ConfirmInput, ConfirmOutcome, DaEncoding, DaOutput, FactCheckInput,
     FactCheckOutput, FollowerPoll, FollowerPollInput, L1Attempt, ProverStatus, ProverSubmitInput,
     SendOutcome, SettleInput, SettlementOutput,
     SnosOutput,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 use temporalio_client::{ActivityIdentifier, RpcOptions};
 use temporalio_common::protos::TaskToken;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
-use tracing::info;
+use tracing::{info, warn};
 
 /// The real activities, shared by all activity tasks of a worker.
 pub struct PipelineActivitiesImpl {
@@ -302,6 +303,17 @@ impl PipelineActivitiesImpl {
         let mut layout = DaLayout::for_starknet_version(&header.starknet_version)
             .map_err(|e| permanent(e, "UnsupportedStarknetVersion"))?;
         layout.stateful_compression &= self.config.da.stateful_compression;
+        let encoding = DaEncoding {
+            starknet_version: header.starknet_version.clone(),
+            format: match layout.encoding {
+                da::Encoding::V2 => "v2",
+                da::Encoding::Legacy => "legacy",
+            }
+            .to_string(),
+            stateful_compression: layout.stateful_compression,
+            stateful_compression_enabled: self.config.da.stateful_compression,
+            stateless_compression: layout.stateless_compression,
+        };
 
         let mut state_update = update;
         if layout.stateful_compression {
@@ -333,18 +345,17 @@ impl PipelineActivitiesImpl {
             refs.push(self.save(key, blob.as_bytes().to_vec()).await?);
         }
         info!(chain_id = %block.chain_id, block_number = number, felts = felts.len(), blobs = blobs.len(), "encoded state diff");
-        Ok(DaOutput { blobs: refs, versioned_hashes, felt_count: felts.len() as u64 })
+        Ok(DaOutput { blobs: refs, versioned_hashes, felt_count: felts.len() as u64, encoding: Some(encoding) })
     }
 
     #[activity(definition = definitions::SnosRun)]
     async fn snos_run(self: Arc<Self>, ctx: ActivityContext, input: SnosInput) -> Result<SnosOutput, ActivityError> {
         let observer = ActivityTelemetry::new("snos_run", &ctx, &input.block.chain_id, Some(input.block.block_number));
-        observer
-            .observe(async {
-                self.check_chain(&input.block.chain_id)?;
-                snos_stage::run(&self, input).await
-            })
-            .await
+        let work = async {
+            self.check_chain(&input.block.chain_id)?;
+            snos_stage::run(&self, input).await
+        };
+        observer.observe(with_heartbeats(&ctx, work)).await
     }
 
     #[activity(definition = definitions::ProverSubmit)]
