@@ -172,6 +172,7 @@ async fn blocks_settle_in_order(client: &Client, world: &FakeWorld) {
     assert_eq!(status.l1_attempts.len(), 1);
     assert!(status.progress.settlement.is_some());
     assert!(status.timings.iter().all(|t| t.finished_ms.is_some()));
+    assert_heartbeat_timeouts(client, chain, 3).await;
 
     // A completed block is never run again.
     let again = ops::start_block(client, chain, 2, &fast_settings(), BlockProgress::default())
@@ -186,6 +187,33 @@ async fn blocks_settle_in_order(client: &Client, world: &FakeWorld) {
         assert!(Instant::now() < deadline, "visibility never showed 5 settled blocks for {query}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// Checks the heartbeat timeouts a block's history schedules its activities with: DA and SNOS
+/// get the settings' value (at most the attempt timeout), the others none.
+async fn assert_heartbeat_timeouts(client: &Client, chain: &str, block: u64) {
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+
+    let workflow_id = orchestrator_workflows::types::block_workflow_id(chain, block);
+    let handle = client.get_workflow_handle::<temporalio_client::UntypedWorkflow>(workflow_id);
+    let events = handle.fetch_history(Default::default()).into_events().await.expect("history events");
+    let settings = fast_settings().data_availability;
+    assert_eq!(settings.heartbeat_timeout_secs, 60, "default DA heartbeat timeout");
+    // The server caps a heartbeat timeout at the attempt's start-to-close timeout.
+    let expected_secs = settings.heartbeat_timeout_secs.min(settings.attempt_timeout_secs) as i64;
+    let mut checked = Vec::new();
+    for event in &events {
+        let Some(Attributes::ActivityTaskScheduledEventAttributes(attributes)) = &event.attributes else {
+            continue;
+        };
+        let name = attributes.activity_type.as_ref().map(|kind| kind.name.clone()).unwrap_or_default();
+        let heartbeat_secs = attributes.heartbeat_timeout.as_ref().map_or(0, |timeout| timeout.seconds);
+        let expected = if matches!(name.as_str(), "da_encode" | "snos_run") { expected_secs } else { 0 };
+        assert_eq!(heartbeat_secs, expected, "heartbeat timeout of {name} in block {block}");
+        checked.push(name);
+    }
+    assert!(checked.iter().any(|name| name == "da_encode"), "no da_encode in {checked:?}");
+    assert!(checked.iter().any(|name| name == "snos_run"), "no snos_run in {checked:?}");
 }
 
 async fn failed_block_holds_back_later_blocks(client: &Client, world: &FakeWorld) {

@@ -574,8 +574,11 @@ pub(crate) fn activity_options(settings: &StageSettings) -> ActivityOptions {
         .maximum_interval(Duration::from_secs(settings.max_retry_interval_secs))
         .maximum_attempts(settings.max_attempts)
         .build();
+    let heartbeat_timeout =
+        (settings.heartbeat_timeout_secs > 0).then(|| Duration::from_secs(settings.heartbeat_timeout_secs));
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(settings.attempt_timeout_secs))
         .retry_policy(retry)
+        .maybe_heartbeat_timeout(heartbeat_timeout)
         .build()
 }
 

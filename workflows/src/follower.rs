@@ -38,6 +38,7 @@ const POLL_ACTIVITY: StageSettings = StageSettings {
     max_attempts: 0,
     initial_retry_interval_ms: 1_000,
     max_retry_interval_secs: 30,
+    heartbeat_timeout_secs: 0,
 };
 
 /// Per-chain block follower.

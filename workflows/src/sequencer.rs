@@ -106,6 +106,7 @@ impl SettlementSequencer {
                         max_attempts: 0,
                         initial_retry_interval_ms: 1_000,
                         max_retry_interval_secs: 60,
+                        heartbeat_timeout_secs: 0,
                     }),
                 )
                 .await?;

@@ -65,6 +65,11 @@ pub struct StageSettings {
     pub initial_retry_interval_ms: u64,
     /// Upper bound of the retry delay, in seconds.
     pub max_retry_interval_secs: u64,
+    /// Heartbeat timeout of one attempt, in seconds; 0 sets none. With it, the server retries
+    /// an attempt whose worker died after this long instead of after the attempt timeout. Only
+    /// activities that heartbeat while they work (DA and SNOS) may set it.
+    #[serde(default)]
+    pub heartbeat_timeout_secs: u64,
 }
 
 impl StageSettings {
@@ -74,7 +79,13 @@ impl StageSettings {
             max_attempts,
             initial_retry_interval_ms: 1_000,
             max_retry_interval_secs: 60,
+            heartbeat_timeout_secs: 0,
         }
+    }
+
+    fn with_heartbeat_timeout(mut self, heartbeat_timeout_secs: u64) -> Self {
+        self.heartbeat_timeout_secs = heartbeat_timeout_secs;
+        self
     }
 }
 
@@ -123,8 +134,8 @@ impl Default for PipelineSettings {
     /// Defaults sized for real provers: polls every 30 s and a 6-hour proving deadline.
     fn default() -> Self {
         Self {
-            data_availability: StageSettings::with_timeout(300, 10),
-            snos: StageSettings::with_timeout(3_600, 5),
+            data_availability: StageSettings::with_timeout(300, 10).with_heartbeat_timeout(60),
+            snos: StageSettings::with_timeout(3_600, 5).with_heartbeat_timeout(60),
             proving: ProvingSettings {
                 activity: StageSettings::with_timeout(120, 0),
                 poll_interval_secs: 30,

@@ -193,6 +193,42 @@ fn recorded_send(ctx: &ActivityContext) -> Result<Option<settlement::SentTx>, Ac
         })
 }
 
+/// Returns `dropped` when no transaction of the sender is mined at that nonce yet, so a resend
+/// fills the gap the dropped transaction left. Otherwise `None`: the pending nonce is used.
+async fn reusable_nonce(
+    client: &settlement::SettlementClient,
+    dropped: u64,
+) -> Result<Option<u64>, ActivityError> {
+    let next_mined = client.latest_nonce().await.map_err(settlement_error)?;
+    Ok((next_mined <= dropped).then_some(dropped))
+}
+
+/// Interval between two heartbeats of a long activity. The SDK throttles what it sends to 0.8
+/// of the attempt's heartbeat timeout, so a short interval costs no extra requests.
+const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Runs `work` and records an empty heartbeat every [`HEARTBEAT_INTERVAL`] until it finishes.
+/// Then a worker that dies mid-attempt is noticed at the heartbeat timeout.
+///
+/// Heartbeats go out while `work` awaits, so CPU-heavy steps inside it must run on a blocking
+/// thread (the SNOS runner does).
+async fn with_heartbeats<T>(ctx: &ActivityContext, work: impl Future<Output = T>) -> T {
+    let beat = async {
+        let mut interval = tokio::time::interval(HEARTBEAT_INTERVAL);
+        loop {
+            interval.tick().await;
+            if let Err(error) = ctx.record_heartbeat(()).await {
+                warn!(%error, activity = %ctx.info().activity_type, "recording a heartbeat failed");
+            }
+        }
+    };
+    tokio::pin!(work);
+    tokio::select! {
+        output = &mut work => output,
+        _ = beat => unreachable!("the heartbeat loop never ends"),
+    }
+}
+
 /// Records the signed transaction as the activity's heartbeat details and waits until the
 /// Temporal server has stored them, so that a retry after a crash during the broadcast finds
 /// the transaction. On failure nothing is broadcast.
@@ -292,7 +328,9 @@ impl PipelineActivitiesImpl {
     async fn da_encode(self: Arc<Self>, ctx: ActivityContext, block: BlockRef) -> Result<DaOutput, ActivityError> {
         let (chain_id, number) = (block.chain_id.clone(), block.block_number);
         let observer = ActivityTelemetry::new("da_encode", &ctx, &chain_id, Some(number));
-        observer.observe_with(self.run_da_encode(ctx, block), |_| telemetry::record_l2_block_seen(&chain_id, number)).await
+        let heartbeat_ctx = ctx.clone();
+        let work = with_heartbeats(&heartbeat_ctx, self.run_da_encode(ctx, block));
+        observer.observe_with(work, |_| telemetry::record_l2_block_seen(&chain_id, number)).await
     }
 
     async fn run_da_encode(self: Arc<Self>, _ctx: ActivityContext, block: BlockRef) -> Result<DaOutput, ActivityError> {
