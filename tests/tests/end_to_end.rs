@@ -1,7 +1,7 @@
 //! The whole pipeline on the local stack: a Temporal dev server, anvil with the contracts,
 //! starknet-devnet, the local prover with fact registration, and a worker running the real
-//! activities. Blocks with state diffs are created on devnet and must settle on anvil in
-//! order, once each.
+//! activities. Signed transfers and a contract deployment make blocks on devnet, and the
+//! blocks must settle on anvil in order, once each.
 //!
 //! Needs starknet-devnet (`scripts/install-devnet.sh`) besides the tools that
 //! `scripts/install-tools.sh` installs.
@@ -34,6 +34,7 @@ use orchestrator_activities::snos::{
 use orchestrator_activities::source::BlockSource;
 use orchestrator_activities::store::ArtifactStore;
 use orchestrator_starter::follow::{self, FollowerStart};
+use orchestrator_starter::load::{self, LoadKind, LoadPlan};
 use orchestrator_starter::ops::{self, StartOutcome};
 use orchestrator_tests::chains::{Devnet, devnet_bin, spawn_anvil};
 use orchestrator_tests::{spawn_worker, start_dev_server};
@@ -332,19 +333,46 @@ async fn pipeline_settles_devnet_blocks() {
     let worker = spawn_worker(client.clone(), activities);
     let settlement = SettlementClient::new(settlement_config, settlement_key);
 
-    // Phase 2: ten blocks with state diffs, started and settled.
-    for index in 1..=BLOCKS {
-        let address = format!("0x{:064x}", 0x1000 + index);
-        devnet
-            .mint(&address, u128::from(index) * 1_000)
-            .await
-            .unwrap_or_else(|error| panic!("devnet_mint to {address}: {error:#}"));
-    }
+    // Phase 2: blocks made by signed account transactions: transfers, then one contract
+    // deployment. Devnet makes one block per transaction.
+    let load_account = load::devnet_accounts(&devnet.url)
+        .await
+        .expect("read devnet's predeployed accounts")
+        .into_iter()
+        .next()
+        .expect("devnet predeploys at least one account");
+    let plan = LoadPlan { transfers: BLOCKS - 1, deployments: 1 };
+    let sent = load::send_load(&devnet.url, &load_account, plan, |_| {})
+        .await
+        .expect("send the load transactions");
+    let sent_blocks: Vec<u64> = sent.iter().map(|load| load.block_number).collect();
+    assert_eq!(
+        sent_blocks,
+        (1..=BLOCKS).collect::<Vec<_>>(),
+        "block of each load transaction"
+    );
     assert_eq!(
         devnet.block_number().await.expect("devnet block number"),
         BLOCKS,
-        "each mint should make exactly one devnet block"
+        "each transaction should make exactly one devnet block"
     );
+    let deployment = sent.last().expect("the deployment");
+    assert_eq!(deployment.kind, LoadKind::Deployment, "kind of the last transaction");
+    let deploy_update = source
+        .state_update(BLOCKS)
+        .await
+        .expect("state update of the deployment block");
+    let deployed: Vec<Felt> = deploy_update
+        .state_diff
+        .deployed_contracts
+        .iter()
+        .map(|contract| contract.address)
+        .collect();
+    assert!(
+        deployed.contains(&Felt::from_bytes_be(&deployment.target.to_bytes_be())),
+        "deployed contracts of block {BLOCKS}: {deployed:?}"
+    );
+
     let mut l2_hashes = BTreeMap::new();
     for block in 1..=BLOCKS {
         let header = source
@@ -363,6 +391,17 @@ async fn pipeline_settles_devnet_blocks() {
         FollowerStart::Started
     );
     wait_until_settled(&client, 1..=BLOCKS).await;
+    let encoding = block_status(&client, 1)
+        .await
+        .progress
+        .da
+        .and_then(|da| da.encoding)
+        .expect("DA encoding in block 1's status");
+    assert_eq!(
+        encoding.summary(),
+        "v2, stateful off (chain setting)",
+        "DA encoding of block 1: {encoding:?}"
+    );
 
     // Phase 3: the L1 state, the settlement transactions and the prover's submissions.
     let state = settlement
@@ -554,7 +593,7 @@ async fn pipeline_settles_devnet_blocks() {
     // the same number and transaction count give block N the same hash, whatever came before.
     // A history with an empty block 1 and one mint per later block gave block 20 the settled
     // hash here, and the core contract accepted block 21 on top of it. So every block of the
-    // new history is empty, unlike the one-mint blocks that were settled.
+    // new history is empty, unlike the one-transaction blocks that were settled.
     let recorded_hash = recorded_block_hash(&client, &artifact_store, 1).await;
     assert_eq!(
         recorded_hash, l2_hashes[&1],
