@@ -329,6 +329,7 @@ impl Fixture {
             blobs: blob_refs,
             replace: None,
             max_fee_wei: None,
+            resend_nonce: None,
         };
         let fixture = Self {
             anvil,

@@ -102,6 +102,7 @@ pub async fn ensure_sequencer(
         paused: false,
         ready: Vec::new(),
         in_flight: Vec::new(),
+        requeued: Vec::new(),
     };
     let options = WorkflowStartOptions::new(TASK_QUEUE, sequencer_workflow_id(chain_id))
         .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)

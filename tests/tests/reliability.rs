@@ -566,6 +566,233 @@ async fn l1_reorg_dropping_update_resends_once() {
     audit.assert_exactly_once_in_order(blocks);
 }
 
+/// Storage slot of `storedStateRoot` in contracts/src/StarknetCoreLocal.sol: after `owner`,
+/// `programHash`, `aggregatorProgramHash`, `configHash` and the two mappings.
+const STATE_ROOT_SLOT: &str = "0x6";
+
+/// Proves three new blocks, stops interval mining on anvil, and lets all three send their
+/// updates, which then wait in the pool together. Returns the blocks and their statuses.
+async fn send_three_unmined(
+    stack: &Stack,
+) -> (
+    std::ops::RangeInclusive<u64>,
+    BTreeMap<u64, orchestrator_workflows::types::BlockStatus>,
+) {
+    let blocks = stack.mint_blocks(3).await.expect("create devnet blocks");
+    let chain = stack.options.chain.clone();
+    orchestrator_starter::ops::ensure_sequencer(&stack.client, &chain, 3)
+        .await
+        .expect("start the sequencer");
+    orchestrator_starter::ops::set_paused(&stack.client, &chain, true)
+        .await
+        .expect("pause settlement");
+    stack
+        .start_blocks(blocks.clone(), &fast_settings())
+        .await
+        .expect("start the blocks");
+    stack
+        .wait_for(
+            blocks.clone(),
+            SETTLE_TIMEOUT,
+            |status| status.stage == Stage::WaitingForSettlementTurn,
+            |_| false,
+        )
+        .await
+        .expect("the blocks are proven and wait for their turn");
+
+    anvil_rpc(&stack.anvil, "evm_setIntervalMining", serde_json::json!([0]))
+        .await
+        .expect("stop interval mining");
+    orchestrator_starter::ops::set_paused(&stack.client, &chain, false)
+        .await
+        .expect("resume settlement");
+    let statuses = stack
+        .wait_for(
+            blocks.clone(),
+            SETTLE_TIMEOUT,
+            |status| !status.l1_attempts.is_empty(),
+            |_| false,
+        )
+        .await
+        .expect("every block sends its update");
+    (blocks, statuses)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reverted_update_requeues_later_blocks() {
+    let stack = start_stack(options("requeue")).await;
+    let (blocks, _) = send_three_unmined(&stack).await;
+    let first = *blocks.start();
+    let later = first + 1..=*blocks.end();
+    let chain = stack.options.chain.clone();
+
+    // A wrong stored state root makes the first update revert once mined. The later updates
+    // then revert on the previous-block check.
+    let core = format!("{:#x}", stack.contracts.core_contract);
+    let root = anvil_rpc(
+        &stack.anvil,
+        "eth_getStorageAt",
+        serde_json::json!([core, STATE_ROOT_SLOT, "latest"]),
+    )
+    .await
+    .expect("read the stored state root");
+    let wrong_root = format!("0x{:064x}", 0xdead_u64);
+    anvil_rpc(
+        &stack.anvil,
+        "anvil_setStorageAt",
+        serde_json::json!([core, STATE_ROOT_SLOT, wrong_root]),
+    )
+    .await
+    .expect("overwrite the stored state root");
+    anvil_rpc(&stack.anvil, "evm_mine", no_params())
+        .await
+        .expect("mine the updates");
+    anvil_rpc(&stack.anvil, "evm_setIntervalMining", serde_json::json!([1]))
+        .await
+        .expect("restart interval mining");
+
+    let statuses = stack
+        .wait_for(
+            blocks.clone(),
+            SETTLE_TIMEOUT,
+            |status| {
+                if status.block_number == first {
+                    status.stage == Stage::Failed
+                } else {
+                    status.stage == Stage::WaitingForSettlementTurn && status.l1_attempts.len() == 1
+                }
+            },
+            |block| block == first,
+        )
+        .await
+        .expect("the first block fails and the later ones wait");
+    for block in later.clone() {
+        let waiting_for = statuses[&block].waiting_for.clone().unwrap_or_default();
+        assert!(
+            waiting_for.contains("INVALID_PREV_BLOCK_NUMBER"),
+            "wait reason of block {block}: {waiting_for}"
+        );
+    }
+    let sequencer = orchestrator_starter::ops::sequencer_status(&stack.client, &chain)
+        .await
+        .expect("read the sequencer");
+    assert_eq!(
+        sequencer.requeued,
+        later.clone().collect::<Vec<_>>(),
+        "requeued blocks in the sequencer: {sequencer:?}"
+    );
+
+    anvil_rpc(
+        &stack.anvil,
+        "anvil_setStorageAt",
+        serde_json::json!([core, STATE_ROOT_SLOT, root]),
+    )
+    .await
+    .expect("restore the stored state root");
+    orchestrator_starter::ops::retry_block(&stack.client, &chain, first, &fast_settings())
+        .await
+        .expect("retry the first block");
+    stack
+        .wait_until_settled(blocks.clone(), SETTLE_TIMEOUT)
+        .await
+        .expect("every block settles after the retry of the first");
+
+    let audit = stack.audit(blocks.clone()).await.expect("read the history");
+    for tx in &audit.transactions {
+        println!(
+            "  L1 block {:>4}  {}  L2 block {:>3}  {}",
+            tx.l1_block,
+            tx.tx_hash,
+            tx.l2_block,
+            if tx.succeeded { "ok" } else { "reverted" }
+        );
+    }
+    let reverted: Vec<u64> = audit
+        .transactions
+        .iter()
+        .filter(|tx| !tx.succeeded)
+        .map(|tx| tx.l2_block)
+        .collect();
+    assert_eq!(
+        reverted,
+        blocks.clone().collect::<Vec<_>>(),
+        "L2 blocks of the reverted updates"
+    );
+    assert_eq!(
+        audit.settled_order(),
+        blocks.clone().collect::<Vec<_>>(),
+        "L2 blocks of the successful updates, in L1 order"
+    );
+    for block in later {
+        let status = stack.status(block).await.expect("status of a later block");
+        assert_eq!(
+            status.l1_attempts.len(),
+            2,
+            "L1 transactions of block {block}: {:?}",
+            status.l1_attempts
+        );
+    }
+    println!(
+        "reliability: requeue: 1 run, 1 fault injected, {} updates reverted, {} blocks settled, \
+         1 retry",
+        reverted.len(),
+        audit.settled_order().len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_update_refills_its_nonce() {
+    let stack = start_stack(options("nonce-gap")).await;
+    let (blocks, sent) = send_three_unmined(&stack).await;
+    let first = *blocks.start();
+    let dropped = sent[&first].l1_attempts[0].clone();
+
+    // anvil drops the updates queued behind the first one with it. Each block then sends again
+    // at its own nonce, so no nonce is skipped and no update moves behind another.
+    anvil_rpc(
+        &stack.anvil,
+        "anvil_dropTransaction",
+        serde_json::json!([dropped.tx_hash]),
+    )
+    .await
+    .expect("drop the first update from the pool");
+    anvil_rpc(&stack.anvil, "evm_setIntervalMining", serde_json::json!([1]))
+        .await
+        .expect("restart interval mining");
+    stack
+        .wait_until_settled(blocks.clone(), SETTLE_TIMEOUT)
+        .await
+        .expect("every block settles after the drop");
+
+    let first_status = stack.status(first).await.expect("status of the first block");
+    let nonces: Vec<u64> = first_status.l1_attempts.iter().map(|attempt| attempt.nonce).collect();
+    assert_eq!(
+        nonces,
+        vec![dropped.nonce, dropped.nonce],
+        "nonces of the first block's transactions"
+    );
+    for block in blocks.clone() {
+        let status = stack.status(block).await.expect("status of a block");
+        let sent_nonce = sent[&block].l1_attempts[0].nonce;
+        for attempt in &status.l1_attempts {
+            assert_eq!(
+                attempt.nonce, sent_nonce,
+                "nonce of {} in block {block}",
+                attempt.tx_hash
+            );
+        }
+    }
+    let audit = stack.audit(blocks.clone()).await.expect("read the history");
+    println!(
+        "reliability: nonce gap: 1 run, 1 fault injected, update {} dropped, {} blocks settled, \
+         {} duplicates",
+        dropped.tx_hash,
+        audit.settled_order().len(),
+        audit.duplicates()
+    );
+    audit.assert_exactly_once_in_order(blocks);
+}
+
 /// Worker environment that passes every start-up check, with Temporal at `temporal_address`.
 fn valid_worker_env(
     temporal_address: &str,

@@ -157,6 +157,7 @@ enum SequencerEvent {
     Sent,
     Confirmed,
     Failed,
+    Requeued,
 }
 
 async fn run_stages(ctx: &mut WorkflowContext<BlockWorkflow>, input: &BlockInput) -> StageResult<()> {
@@ -204,7 +205,7 @@ async fn run_stages(ctx: &mut WorkflowContext<BlockWorkflow>, input: &BlockInput
     }
 
     enter_stage(ctx, Stage::WaitingForSettlementTurn);
-    wait_for_turn(ctx, input).await?;
+    wait_for_turn(ctx, input, "settlement of the previous blocks".to_string()).await?;
     enter_stage(ctx, Stage::Settlement);
     let settlement = settle(ctx, input, &da.blobs, &snos.program_output).await?;
     ctx.state_mut(|s| progress_mut(s).settlement = Some(settlement));
@@ -341,10 +342,14 @@ async fn prove(
 }
 
 /// Tells the sequencer the block is ready and waits until it grants the turn.
-async fn wait_for_turn(ctx: &mut WorkflowContext<BlockWorkflow>, input: &BlockInput) -> StageResult<()> {
+async fn wait_for_turn(
+    ctx: &mut WorkflowContext<BlockWorkflow>,
+    input: &BlockInput,
+    waiting_for: String,
+) -> StageResult<()> {
     ctx.state_mut(|s| {
         s.settlement_turn = false;
-        status_mut(s).waiting_for = Some("settlement of the previous blocks".to_string());
+        status_mut(s).waiting_for = Some(waiting_for);
     });
     notify_sequencer(ctx, input, SequencerEvent::Ready).await;
     ctx.wait_condition(|s| s.settlement_turn)
@@ -365,6 +370,16 @@ async fn settle(
     let options = activity_options(&settings.activity);
     let mut replace: Option<L1Attempt> = None;
     let mut bumps = 0;
+    let mut requeues = 0;
+    // The sequencer hears `block_sent` once per turn: not again for a replacement or for a
+    // resend after a drop, but again after the block was requeued and granted a new turn.
+    let mut sent_reported = false;
+    // The stuck timer of a transaction queued behind an earlier nonce starts when the
+    // transaction becomes the account's next one.
+    let mut queued_until_ms = 0;
+    // Attempts of earlier turns reverted: the confirmation check follows this turn's only.
+    let mut turn_start = 0;
+    let mut resend_nonce: Option<u64> = None;
 
     loop {
         let outcome = ctx
@@ -377,6 +392,7 @@ async fn settle(
                     blobs: blobs.to_vec(),
                     replace: replace.clone(),
                     max_fee_wei: ctx.state(|s| s.fee_cap_wei.clone()),
+                    resend_nonce,
                 },
                 options.clone(),
             )
@@ -398,22 +414,26 @@ async fn settle(
             SendOutcome::AlreadySettled => {}
             SendOutcome::Sent(mut attempt) => {
                 attempt.sent_at_ms = now_ms(ctx);
-                let first_send = replace.is_none() && ctx.state(|s| status_ref(s).l1_attempts.is_empty());
                 ctx.state_mut(|s| {
                     let status = status_mut(s);
                     status.waiting_for = None;
                     status.l1_attempts.push(attempt.clone());
                 });
-                if first_send {
+                resend_nonce = None;
+                if !sent_reported {
+                    sent_reported = true;
                     notify_sequencer(ctx, input, SequencerEvent::Sent).await;
                 }
             }
         }
 
-        // Follow the transactions sent so far until one is confirmed.
+        // Follow the transactions sent in this turn until one is confirmed.
         loop {
-            let tx_hashes: Vec<String> =
-                ctx.state(|s| status_ref(s).l1_attempts.iter().map(|a| a.tx_hash.clone()).collect());
+            let (tx_hashes, nonce) = ctx.state(|s| {
+                let attempts = &status_ref(s).l1_attempts[turn_start..];
+                let hashes: Vec<String> = attempts.iter().map(|a| a.tx_hash.clone()).collect();
+                (hashes, attempts.last().map(|a| a.nonce))
+            });
             let outcome = ctx
                 .execute_activity(
                     PipelineActivities::settle_confirm,
@@ -422,6 +442,7 @@ async fn settle(
                         block_number: input.block_number,
                         program_output: program_output.clone(),
                         tx_hashes,
+                        nonce,
                     },
                     options.clone(),
                 )
@@ -435,17 +456,59 @@ async fn settle(
                         message: format!("updateStateKzgDA reverted: {reason}"),
                     });
                 }
+                ConfirmOutcome::RevertedBehind(reason) => {
+                    if requeues >= settings.max_requeues {
+                        return Err(StageError::Failed {
+                            stage: Stage::Settlement,
+                            message: format!(
+                                "updateStateKzgDA reverted because block {} was not settled, \
+                                 {requeues} times: {reason}",
+                                input.block_number.saturating_sub(1)
+                            ),
+                        });
+                    }
+                    requeues += 1;
+                    notify_sequencer(ctx, input, SequencerEvent::Requeued).await;
+                    let waiting_for = format!(
+                        "settlement of block {}: this block's update reverted before it ({reason}) \
+                         and is sent again after it",
+                        input.block_number.saturating_sub(1)
+                    );
+                    enter_stage(ctx, Stage::WaitingForSettlementTurn);
+                    wait_for_turn(ctx, input, waiting_for).await?;
+                    enter_stage(ctx, Stage::Settlement);
+                    replace = None;
+                    resend_nonce = None;
+                    bumps = 0;
+                    sent_reported = false;
+                    turn_start = ctx.state(|s| status_ref(s).l1_attempts.len());
+                    break;
+                }
+                ConfirmOutcome::Queued { next_nonce } => {
+                    let message = format!(
+                        "L1 transaction queued behind nonce {next_nonce}, an earlier block's \
+                         transaction that is not mined yet"
+                    );
+                    ctx.state_mut(|s| status_mut(s).waiting_for = Some(message));
+                    queued_until_ms = now_ms(ctx);
+                    sleep_or_wake(ctx, Duration::from_secs(settings.confirm_poll_interval_secs))
+                        .await;
+                }
                 ConfirmOutcome::Dropped => {
                     // A reorg or an eviction removed the transaction: send it again with the
-                    // same checks, which also notice when the block is settled after all.
+                    // same checks, which also notice when the block is settled after all. The
+                    // new transaction takes the dropped one's nonce, if that is still free.
                     replace = None;
+                    resend_nonce = ctx.state(|s| status_ref(s).l1_attempts.last().map(|a| a.nonce));
                     break;
                 }
                 ConfirmOutcome::Pending => {
+                    ctx.state_mut(|s| status_mut(s).waiting_for = None);
                     let last = ctx.state(|s| status_ref(s).l1_attempts.last().cloned());
                     if let Some(last) = last {
                         let stuck_ms = 1_000 * settings.stuck_timeout_secs;
-                        if now_ms(ctx) >= last.sent_at_ms + stuck_ms {
+                        let waiting_since_ms = last.sent_at_ms.max(queued_until_ms);
+                        if now_ms(ctx) >= waiting_since_ms + stuck_ms {
                             if bumps >= settings.max_fee_bumps {
                                 return Err(StageError::Failed {
                                     stage: Stage::Settlement,
@@ -505,6 +568,11 @@ async fn notify_sequencer(
             }
             SequencerEvent::Failed => {
                 handle.signal(SettlementSequencer::block_failed, block, SignalWorkflowOptions::default()).await
+            }
+            SequencerEvent::Requeued => {
+                handle
+                    .signal(SettlementSequencer::block_requeued, block, SignalWorkflowOptions::default())
+                    .await
             }
         };
         match sent {

@@ -13,9 +13,13 @@
 //!
 //! A block that fails after its turn reports `block_failed`. The sequencer then hands the turn
 //! back to that block number, so that `retry` of the block can send again.
-//! NOTE: transactions of later blocks already in flight when a block fails after sending will
-//! revert on the contract's previous-block check and fail those blocks too; they are re-run
-//! with `retry`.
+//!
+//! Transactions of later blocks already in flight when a block fails after sending revert on
+//! the contract's previous-block check (`INVALID_PREV_BLOCK_NUMBER`). Those blocks do not fail:
+//! each reports `block_requeued` and requests its turn again. The sequencer grants a requeued
+//! block its turn only once no lower block is in flight, or once a lower block is sent again
+//! (the failed block's retry). So it sends again with a fresh nonce behind the retried block,
+//! and never while the failed block's first transaction may still fail.
 //!
 //! The sequencer continues as new when the server suggests it, carrying its state in the input.
 
@@ -40,6 +44,8 @@ pub struct SettlementSequencer {
     max_in_flight: u32,
     ready: BTreeSet<u64>,
     in_flight: BTreeSet<u64>,
+    /// Blocks whose update reverted behind an unsettled earlier block.
+    requeued: BTreeSet<u64>,
     /// Block granted the turn that has not reported `block_sent` or `block_failed` yet.
     granted: Option<u64>,
 }
@@ -61,6 +67,12 @@ impl SettlementSequencer {
         if self.in_flight.len() as u32 >= self.max_in_flight.max(1) {
             return None;
         }
+        // A requeued block sent once while a lower block was in flight and reverted because
+        // that block was not settled. It waits until every lower block confirmed or failed.
+        let lower_in_flight = self.in_flight.first().is_some_and(|&lowest| lowest < next);
+        if self.requeued.contains(&next) && lower_in_flight {
+            return None;
+        }
         self.ready.contains(&next).then_some(next)
     }
 
@@ -72,6 +84,7 @@ impl SettlementSequencer {
             paused: self.paused,
             ready: self.ready.iter().copied().collect(),
             in_flight: self.in_flight.iter().copied().collect(),
+            requeued: self.requeued.iter().copied().collect(),
             max_in_flight: self.max_in_flight,
         }
     }
@@ -94,6 +107,7 @@ impl SettlementSequencer {
             s.max_in_flight = input.max_in_flight;
             s.ready.extend(input.ready.iter().copied());
             s.in_flight.extend(input.in_flight.iter().copied());
+            s.requeued.extend(input.requeued.iter().copied());
         });
 
         if ctx.state(|s| s.next_block.is_none()) {
@@ -122,6 +136,7 @@ impl SettlementSequencer {
             let Some(block) = ctx.state(|s| s.grantable()) else { continue };
             ctx.state_mut(|s| {
                 s.ready.remove(&block);
+                s.requeued.remove(&block);
                 s.granted = Some(block);
             });
             let chain_id = ctx.state(|s| s.chain_id.clone());
@@ -144,6 +159,7 @@ impl SettlementSequencer {
                     paused: s.paused,
                     ready: s.ready.iter().copied().collect(),
                     in_flight: s.in_flight.iter().copied().collect(),
+                    requeued: s.requeued.iter().copied().collect(),
                 });
                 ctx.continue_as_new(next_input, ContinueAsNewOptions::default())?;
             }
@@ -163,6 +179,9 @@ impl SettlementSequencer {
             self.granted = None;
         }
         self.in_flight.insert(block);
+        // A lower block sent again after its failure: the requeued blocks above it may send
+        // behind it as usual.
+        self.requeued.retain(|&requeued| requeued < block);
         if self.next_block.is_none_or(|next| next <= block) {
             self.next_block = Some(block + 1);
         }
@@ -194,6 +213,20 @@ impl SettlementSequencer {
         }
     }
 
+    /// Records that a block's update reverted because the previous block was not settled, and
+    /// hands the turn back to it. The block requests its turn again with `block_ready`.
+    #[signal(name = "block_requeued")]
+    pub fn block_requeued(&mut self, _ctx: &mut SyncWorkflowContext<Self>, block: u64) {
+        if self.granted == Some(block) {
+            self.granted = None;
+        }
+        self.in_flight.remove(&block);
+        self.requeued.insert(block);
+        if self.next_block.is_none_or(|next| next > block) {
+            self.next_block = Some(block);
+        }
+    }
+
     /// Stops granting turns; transactions already sent still confirm.
     #[signal(name = "pause")]
     pub fn pause(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _input: ()) {
@@ -210,5 +243,41 @@ impl SettlementSequencer {
     #[query(name = "status")]
     pub fn status(&self, _ctx: &WorkflowContextView) -> SequencerStatus {
         self.snapshot()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SettlementSequencer;
+
+    /// Sequencer after block 5 reverted behind block 4, whose own update is still in flight.
+    fn after_requeue() -> SettlementSequencer {
+        SettlementSequencer {
+            next_block: Some(5),
+            max_in_flight: 4,
+            ready: [5].into(),
+            in_flight: [4, 6].into(),
+            requeued: [5].into(),
+            ..SettlementSequencer::default()
+        }
+    }
+
+    #[test]
+    fn requeued_block_waits_for_lower_in_flight() {
+        assert_eq!(after_requeue().grantable(), None);
+    }
+
+    #[test]
+    fn requeued_block_sends_once_lower_block_confirms() {
+        let mut sequencer = after_requeue();
+        sequencer.in_flight.remove(&4);
+        assert_eq!(sequencer.grantable(), Some(5));
+    }
+
+    #[test]
+    fn block_without_requeue_pipelines() {
+        let mut sequencer = after_requeue();
+        sequencer.requeued.clear();
+        assert_eq!(sequencer.grantable(), Some(5));
     }
 }

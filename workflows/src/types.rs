@@ -115,6 +115,14 @@ pub struct SettlementSettings {
     pub stuck_timeout_secs: u64,
     /// Maximum fee bumps of one transaction before the block fails.
     pub max_fee_bumps: u32,
+    /// Times a block whose update reverted because the previous block was not settled yet
+    /// goes back to wait for its turn and sends again, before the block fails.
+    #[serde(default = "default_max_requeues")]
+    pub max_requeues: u32,
+}
+
+fn default_max_requeues() -> u32 {
+    5
 }
 
 /// Per-block pipeline settings, carried in the workflow input so a run is reproducible.
@@ -148,6 +156,7 @@ impl Default for PipelineSettings {
                 fee_cap_poll_interval_secs: 60,
                 stuck_timeout_secs: 600,
                 max_fee_bumps: 5,
+                max_requeues: default_max_requeues(),
             },
         }
     }
@@ -291,6 +300,11 @@ pub struct SettleInput {
     /// configured cap.
     #[serde(default)]
     pub max_fee_wei: Option<String>,
+    /// Nonce of this block's transaction that the node dropped (reorg or eviction). The new
+    /// transaction takes it again unless the account already has a mined transaction there,
+    /// so that transactions of later blocks are not left behind a nonce gap.
+    #[serde(default)]
+    pub resend_nonce: Option<u64>,
 }
 
 /// One L1 transaction sent for a block.
@@ -338,6 +352,10 @@ pub struct ConfirmInput {
     pub program_output: ArtifactRef,
     /// Transaction hashes sent for the block, newest last; any of them may be mined.
     pub tx_hashes: Vec<String>,
+    /// Account nonce of the transactions. With it, a pending transaction whose nonce is not
+    /// the account's next one is reported as [`ConfirmOutcome::Queued`].
+    #[serde(default)]
+    pub nonce: Option<u64>,
 }
 
 /// Outcome of a confirmation check.
@@ -351,6 +369,15 @@ pub enum ConfirmOutcome {
     Reverted(String),
     /// No transaction of the block is known to the node any more (reorg or eviction).
     Dropped,
+    /// Pending behind an earlier transaction of the same account that is not mined yet, so
+    /// higher fees would not help.
+    Queued {
+        /// The account's next nonce to be mined.
+        next_nonce: u64,
+    },
+    /// Reverted because the contract did not hold the previous block yet: an earlier block's
+    /// update failed or was dropped. The block can send again once that block settles.
+    RevertedBehind(String),
 }
 
 /// Result of the settlement stage: the L1 cost accounting of the block.
@@ -440,6 +467,10 @@ pub struct SequencerInput {
     /// Blocks sent and not yet confirmed (carried over continue-as-new).
     #[serde(default)]
     pub in_flight: Vec<u64>,
+    /// Blocks whose update reverted behind an unsettled earlier block and that wait for the
+    /// blocks below them to settle (carried over continue-as-new).
+    #[serde(default)]
+    pub requeued: Vec<u64>,
 }
 
 /// State of the settlement sequencer, returned by its `status` query.
@@ -457,6 +488,10 @@ pub struct SequencerStatus {
     pub ready: Vec<u64>,
     /// Blocks sent and not confirmed.
     pub in_flight: Vec<u64>,
+    /// Blocks whose update reverted behind an unsettled earlier block; each is granted its
+    /// turn again only when no lower block is in flight.
+    #[serde(default)]
+    pub requeued: Vec<u64>,
     /// Maximum transactions in flight.
     pub max_in_flight: u32,
 }

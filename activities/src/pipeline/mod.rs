@@ -534,7 +534,13 @@ impl PipelineActivitiesImpl {
                 }
             }
             None => match &input.replace {
-                None => client.sign_update(&update, None).await,
+                None => {
+                    let nonce = match input.resend_nonce {
+                        Some(dropped) => reusable_nonce(client, dropped).await?,
+                        None => None,
+                    };
+                    client.sign_update(&update, nonce).await
+                }
                 Some(previous) => {
                     client
                         .sign_replacement(&update, &previous_tx(previous)?)
@@ -593,7 +599,14 @@ impl PipelineActivitiesImpl {
                     all_dropped = false;
                     break;
                 }
-                settlement::Confirmation::Reverted { reason, .. } => return Ok(ConfirmOutcome::Reverted(reason)),
+                settlement::Confirmation::Reverted { reason, .. } => {
+                    // The contract's previous-block check: an earlier block's update had not
+                    // been applied when this one executed.
+                    if reason.contains("INVALID_PREV_BLOCK_NUMBER") {
+                        return Ok(ConfirmOutcome::RevertedBehind(reason));
+                    }
+                    return Ok(ConfirmOutcome::Reverted(reason));
+                }
                 settlement::Confirmation::Pending { .. } => all_dropped = false,
                 settlement::Confirmation::Dropped => {}
             }
@@ -604,7 +617,7 @@ impl PipelineActivitiesImpl {
             // Behind the previous block: earlier updates in flight are not mined yet.
             let behind = found.block_number.is_none_or(|settled| settled + 1 < input.block_number);
             if behind {
-                return Ok(ConfirmOutcome::Pending);
+                return self.pending_or_queued(input.nonce).await;
             }
             return Err(permanent(
                 format!("core contract holds {found:?}, neither the previous nor the new state {expected:?} of the program output"),
@@ -628,8 +641,22 @@ impl PipelineActivitiesImpl {
                 fee_paid_wei: "0".to_string(),
             })),
             (_, _) if all_dropped && !input.tx_hashes.is_empty() => Ok(ConfirmOutcome::Dropped),
-            _ => Ok(ConfirmOutcome::Pending),
+            (Some(_), false) => Ok(ConfirmOutcome::Pending),
+            (None, _) => self.pending_or_queued(input.nonce).await,
         }
+    }
+
+    /// Reports a transaction that is not mined as queued when an earlier nonce of the sender
+    /// is not mined either, so the workflow does not replace it for being stuck.
+    async fn pending_or_queued(&self, nonce: Option<u64>) -> Result<ConfirmOutcome, ActivityError> {
+        let Some(nonce) = nonce else {
+            return Ok(ConfirmOutcome::Pending);
+        };
+        let next_nonce = self.settlement.latest_nonce().await.map_err(settlement_error)?;
+        if next_nonce < nonce {
+            return Ok(ConfirmOutcome::Queued { next_nonce });
+        }
+        Ok(ConfirmOutcome::Pending)
     }
 
     #[activity(definition = definitions::L1SettledBlock)]
