@@ -3,7 +3,10 @@
 //! Requests are plain JSON-RPC over reqwest, and responses are parsed by
 //! [`crate::da::state_update`], which accepts the field sets of RPC 0.6 to 0.10. starknet-rs
 //! 0.17's typed provider targets one spec version, and starknet-devnet 0.10 already speaks a
-//! newer one, so typed parsing would break on the node the project tests against.
+//! newer one, so typed parsing would break on the node the project tests against. For example,
+//! the `StateDiff` of starknet-core 0.16 has no `migrated_compiled_classes` (RPC 0.10), so a
+//! typed read would drop compiled class hash changes that the DA encoding must carry.
+//! Signed transactions (`orchestrator load`) do use starknet-rs.
 //! NOTE: reads are sent one request per slot; a batched request would cut round trips.
 
 use crate::da::{self, StateReader, StateUpdate};
